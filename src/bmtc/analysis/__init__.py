@@ -1,0 +1,1 @@
+"""Pure analysis over atlas entities (no I/O)."""

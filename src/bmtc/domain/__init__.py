@@ -1,0 +1,1 @@
+"""Pure domain core: vocabularies, entities, quantities. No I/O."""

@@ -1,0 +1,92 @@
+"""Use cases shared by the CLI and the Python API: import, export, initialise."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.resources import as_file, files
+from pathlib import Path
+
+from bmtc.io.importer import Rejected, parse_tables, write_rejects
+from bmtc.io.naatbatt import read_naatbatt
+from bmtc.io.problems import ImportFailed
+from bmtc.io.readers import detect_format, read_file
+from bmtc.io.writers import write_dataset
+from bmtc.store.queries import FacilityFilter
+from bmtc.store.store import Store
+from bmtc.store.writer import ImportSummary
+
+
+@dataclass
+class ImportOutcome:
+    file: str
+    format: str
+    summary: ImportSummary
+    rejected: list[Rejected] = field(default_factory=list)
+    rejects_path: Path | None = None
+    out_of_scope: int = 0
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    paths = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for item in paths:
+        digest.update(item.name.encode())
+        digest.update(item.read_bytes())
+    return digest.hexdigest()
+
+
+def import_path(
+    store: Store, path: Path, fmt: str | None = None, *, skip_invalid: bool = False,
+    rejects_path: Path | None = None, as_of: str | None = None,
+) -> ImportOutcome:
+    """Validate a file and write it to the store in one transaction.
+
+    Raises ImportFailed (nothing written) on any problem, unless `skip_invalid`, in which
+    case the good rows are written and the rejected ones go to a reject file.
+    """
+    if not path.exists():
+        raise ImportFailed.single(path.name, "does not exist")
+    fmt = detect_format(path, fmt)
+    early_rejects: list[Rejected] = []
+    out_of_scope = 0
+    if fmt == "naatbatt":
+        workbook = read_naatbatt(path, as_of)
+        raw, early_rejects, out_of_scope = workbook.raw, workbook.rejected, workbook.out_of_scope
+    else:
+        raw = read_file(path, fmt)
+    parsed = parse_tables(raw, store.existing_ids)
+    rejected = early_rejects + parsed.rejected
+    if rejected and not skip_invalid:
+        raise ImportFailed([p for r in rejected for p in r.problems])
+    written_rejects = None
+    if rejected:
+        written_rejects = rejects_path or path.with_name(path.name + ".rejects.csv")
+        write_rejects(written_rejects, rejected)
+    summary = store.apply(parsed.dataset, file_name=path.name, file_sha256=file_digest(path),
+                          fmt=fmt, rejected=len(rejected))
+    return ImportOutcome(path.name, fmt, summary, rejected, written_rejects, out_of_scope)
+
+
+def export_path(
+    store: Store, path: Path, fmt: str, flt: FacilityFilter | None = None,
+    table: str = "facilities",
+) -> int:
+    """Write the store (or the facilities a filter selects) to a file; return the row count."""
+    dataset = store.load(flt)
+    write_dataset(dataset, path, fmt, table)
+    return len(dataset.facilities)
+
+
+@contextmanager
+def bundled_atlas() -> Iterator[Path]:
+    with as_file(files("bmtc") / "data" / "atlas") as folder:
+        yield Path(folder)
+
+
+def initialise(store: Store) -> ImportOutcome:
+    """Load the bundled atlas; running it again changes nothing."""
+    with bundled_atlas() as folder:
+        return import_path(store, folder, "folder")

@@ -1,0 +1,82 @@
+"""The Store: one database (SQLite file or PostgreSQL), migrated on open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from bmtc.domain.model import DatasetInfo
+from bmtc.io.tables import Dataset
+from bmtc.store import queries
+from bmtc.store.database import create_store_engine, display_url, migrate, resolve_url
+from bmtc.store.schema import facilities, organizations
+from bmtc.store.writer import ImportSummary, apply_dataset, chunks
+
+_ID_TABLES = {"organizations": organizations, "facilities": facilities}
+
+
+class Store:
+    def __init__(self, url: str | None = None, *, create: bool = True):
+        self.url = resolve_url(url)
+        self.engine: Engine = create_store_engine(self.url)
+        if create:
+            migrate(self.engine)
+
+    @property
+    def display_url(self) -> str:
+        return display_url(self.url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def existing_ids(self, table: str, ids: set[str]) -> set[str]:
+        if not ids:
+            return set()
+        column = _ID_TABLES[table].c.id
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for part in chunks(sorted(ids)):
+                found.update(r[0] for r in conn.execute(select(column).where(column.in_(part))))
+        return found
+
+    def apply(self, dataset: Dataset, *, file_name: str, file_sha256: str, fmt: str,
+              rejected: int = 0) -> ImportSummary:
+        """Write the dataset in one transaction: all of it, or (on any error) none of it."""
+        with self.engine.begin() as conn:
+            return apply_dataset(conn, dataset, file_name=file_name, file_sha256=file_sha256,
+                                 fmt=fmt, rejected=rejected)
+
+    def load(self, flt: queries.FacilityFilter | None = None) -> Dataset:
+        with self.engine.connect() as conn:
+            return queries.load_dataset(conn, flt)
+
+    def info(self) -> DatasetInfo | None:
+        with self.engine.connect() as conn:
+            return queries.dataset_meta(conn)
+
+    def facility_rows(self, flt: queries.FacilityFilter) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return queries.facility_rows(conn, flt)
+
+    def facility_card(self, facility_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            return queries.facility_card(conn, facility_id)
+
+    def organization_rows(self, **filters: Any) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return queries.organization_rows(conn, **filters)
+
+    def organization_card(self, org_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            return queries.organization_card(conn, org_id)
+
+    def count_facilities(self) -> int:
+        with self.engine.connect() as conn:
+            return queries.count_facilities(conn)
