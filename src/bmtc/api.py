@@ -1,0 +1,110 @@
+"""Python API for notebooks: `bmtc.open()` returns an Atlas whose queries return DataFrames."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bmtc.analysis.atlas_stats import capacity_totals, counts, quality_report
+from bmtc.domain.model import DatasetInfo
+from bmtc.io.tables import (
+    facility_to_row,
+    funding_to_row,
+    relationship_to_row,
+    status_event_to_row,
+)
+from bmtc.service import ImportOutcome, export_path, import_path, initialise
+from bmtc.store.queries import FacilityFilter
+from bmtc.store.store import Store
+
+
+class Atlas:
+    """The facility atlas in one store. Close it (or use `with`) when done."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self) -> Atlas:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def info(self) -> DatasetInfo | None:
+        return self.store.info()
+
+    def init(self) -> ImportOutcome:
+        """Load the bundled atlas (idempotent)."""
+        return initialise(self.store)
+
+    def import_file(self, path: str | Path, fmt: str | None = None, *,
+                    skip_invalid: bool = False, as_of: str | None = None) -> ImportOutcome:
+        return import_path(self.store, Path(path), fmt, skip_invalid=skip_invalid, as_of=as_of)
+
+    def export(self, path: str | Path, fmt: str, **filters: Any) -> int:
+        return export_path(self.store, Path(path), fmt, FacilityFilter(**filters))
+
+    def facilities(self, **filters: Any) -> pd.DataFrame:
+        """Facilities as a DataFrame; filters: stage, country, state, status, material,
+        product, operator, owner_country, limit."""
+        rows = self.store.facility_rows(FacilityFilter(**filters))
+        frame = pd.DataFrame(rows)
+        return frame.drop(columns=["source_id", "updated_at"], errors="ignore")
+
+    def facility(self, facility_id: str) -> dict[str, Any] | None:
+        """The facility card: facility, operator, owners, status history, changes, funding."""
+        return self.store.facility_card(facility_id)
+
+    def organizations(self, country: str | None = None,
+                      member: bool | None = None) -> pd.DataFrame:
+        return pd.DataFrame(self.store.organization_rows(country=country, member=member))
+
+    def organization(self, org_id: str) -> dict[str, Any] | None:
+        return self.store.organization_card(org_id)
+
+    def relationships(self) -> pd.DataFrame:
+        return pd.DataFrame([relationship_to_row(r) for r in self.store.load().relationships])
+
+    def status_history(self) -> pd.DataFrame:
+        """Every dated status of every facility, current ones included."""
+        dataset = self.store.load()
+        rows = [status_event_to_row(e) for e in dataset.status_events]
+        rows += [{"facility_id": f.id, "status": f.status.value, "as_of": f.status_as_of,
+                  "source_url": f.source.url} for f in dataset.facilities]
+        frame = pd.DataFrame(rows)
+        return frame.sort_values(["facility_id", "as_of"]).reset_index(drop=True)
+
+    def funding(self) -> pd.DataFrame:
+        return pd.DataFrame([funding_to_row(a) for a in self.store.load().funding])
+
+    def stats(self) -> pd.DataFrame:
+        """Facility counts by stage, country and status."""
+        return pd.DataFrame(counts(self.store.load().facilities))
+
+    def capacity(self) -> pd.DataFrame:
+        """Capacity totals by stage, country, status, unit and basis."""
+        return pd.DataFrame([asdict(c) for c in capacity_totals(self.store.load().facilities)])
+
+    def quality(self, stale_months: int = 12) -> dict[str, Any]:
+        dataset = self.store.load()
+        as_of = dataset.info.as_of if dataset.info else None
+        return quality_report(dataset.facilities, dataset.organizations, as_of, stale_months)
+
+    def facility_table(self) -> pd.DataFrame:
+        """All facilities in the interchange layout (the columns of facilities.csv)."""
+        dataset = self.store.load()
+        names = {o.id: o.name for o in dataset.organizations}
+        return pd.DataFrame([facility_to_row(f, names.get(f.operator_id, f.operator_id))
+                             for f in dataset.facilities])
+
+
+def open(url: str | None = None) -> Atlas:  # noqa: A001  (mirrors the built-in on purpose)
+    """Open the store at `url` (default: $BMTC_DATABASE_URL, else the embedded SQLite file)."""
+    return Atlas(Store(url))

@@ -1,0 +1,1 @@
+"""Adapters between files and the domain: readers, writers, the NAATBatt layout."""
