@@ -123,11 +123,13 @@ def read_csv(path: Path, table: str | None = None) -> RawTables:
 
 def _rows_from_csv_text(file: str, text: str, table: str | None) -> RawTables:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines: list[list[str]] = []
     try:
-        lines = list(reader)
+        lines.extend(reader)
     except csv.Error as exc:
-        raise _fail(file, f"is not well-formed CSV: {exc}", row=reader.line_num) from None
-    lines = [line for line in lines if any(cell.strip() for cell in line)] if lines else []
+        # The record that failed is the one after the last complete one (header = row 1).
+        raise _fail(file, f"is not well-formed CSV: {exc}", row=len(lines) + 1) from None
+    lines = [line for line in lines if any(cell.strip() for cell in line)]
     if not lines:
         raise _fail(file, "is empty")
     header = _header(file, lines[0])

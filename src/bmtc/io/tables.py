@@ -108,7 +108,9 @@ def text(value: Cell) -> str | None:
     if isinstance(value, float):
         if math.isnan(value):
             return None
-        return f"{value:g}" if value != int(value) else str(int(value))
+        if not math.isfinite(value) or value != int(value) or abs(value) >= 1e15:
+            return repr(value)
+        return str(int(value))
     result = str(value).strip()
     return result or None
 
@@ -116,8 +118,9 @@ def text(value: Cell) -> str | None:
 class _Cells:
     """Reads typed values out of one row, collecting problems instead of stopping."""
 
-    def __init__(self, row: Row):
+    def __init__(self, row: Row, id_column: str | None = None):
         self.row = row
+        self.id_column = id_column
         self.problems: list[tuple[str | None, str]] = []
 
     def _guard(self, column: str, parse: Callable[[str], Any]) -> Any:
@@ -220,7 +223,10 @@ class _Cells:
 
     def _add_validation(self, exc: ValidationError, prefix: str = "") -> None:
         for error in exc.errors():
-            self.problems.append(_locate(error, prefix))
+            column, reason = _locate(error, prefix)
+            if column == "id":
+                column = self.id_column
+            self.problems.append((column, reason))
 
     def build(self, make: Callable[[], Any]) -> Any:
         if self.problems:
@@ -231,7 +237,14 @@ class _Cells:
             self._add_validation(exc)
             raise RowError(self.problems) from None
         except ValueError as exc:
+            column, _, reason = str(exc).partition(": ")
+            if column == "id":
+                return self._fail_on(self.id_column, reason)
             raise RowError([(None, str(exc))]) from None
+
+
+    def _fail_on(self, column: str | None, reason: str) -> Any:
+        raise RowError([(column, reason)])
 
 
 # Model fields whose column has another name in the tables.
@@ -247,7 +260,7 @@ def _locate(error: Mapping[str, Any], prefix: str) -> tuple[str | None, str]:
     # Cross-field checks say which column they concern as "column: reason".
     head, sep, rest = message.partition(": ")
     if sep and head.replace("_", "").isalnum() and head == head.lower() and " " not in head:
-        return head, rest
+        return prefix + head, rest
     if not loc:
         return None, message
     name = loc[0]
@@ -261,7 +274,7 @@ def _locate(error: Mapping[str, Any], prefix: str) -> tuple[str | None, str]:
 # --- rows to entities -------------------------------------------------------------------
 
 def organization_from_row(row: Row) -> Organization:
-    c = _Cells(row)
+    c = _Cells(row, "org_id")
     org_id, name = c.str("org_id"), c.required("name")
     kind = c.choice("kind", OrgKind, required=False)
     source = c.source()
@@ -288,7 +301,7 @@ def organization_from_row(row: Row) -> Organization:
 
 
 def relationship_from_row(row: Row) -> Relationship:
-    c = _Cells(row)
+    c = _Cells(row, "owned_id")
     owner, owned = c.required("owner_id"), c.required("owned_id")
     kind = c.choice("kind", RelationshipKind)
     source = c.source()
@@ -312,7 +325,7 @@ def relationship_from_row(row: Row) -> Relationship:
 
 def facility_from_row(row: Row) -> tuple[Facility, Organization]:
     """The facility and a stub of its operator (used only if no fuller record exists)."""
-    c = _Cells(row)
+    c = _Cells(row, "facility_id")
     name, operator_name = c.required("name"), c.required("operator_name")
     stage, status = c.choice("stage", Stage), c.choice("status", Status)
     status_as_of = c.date("status_as_of")
@@ -380,7 +393,7 @@ def _capacity(c: _Cells) -> Capacity | None:
 
 
 def status_event_from_row(row: Row) -> StatusEvent:
-    c = _Cells(row)
+    c = _Cells(row, "facility_id")
     facility_id, status = c.required("facility_id"), c.choice("status", Status)
     as_of = c.date("as_of")
     if as_of is None and c.str("as_of") is None:
@@ -395,7 +408,7 @@ def status_event_from_row(row: Row) -> StatusEvent:
 
 
 def funding_from_row(row: Row) -> FundingAward:
-    c = _Cells(row)
+    c = _Cells(row, "award_id")
     award_id, recipient = c.required("award_id"), c.required("recipient_id")
     program, agency = c.required("program"), c.required("agency")
     instrument = c.choice("instrument", FundingInstrument)
