@@ -232,7 +232,7 @@ def _map_row(
     product = _text(values, "product")
     chemistries_text = _text(values, "chemistries")
     haystack = " ".join((product_type, product, chemistries_text)).lower()
-    stage = _stage(segment, haystack)
+    stage = _stage(segment, product_type.lower(), product.lower())
     company = _text(values, "company")
     if not company:
         raise ValueError("Company: is required")
@@ -297,8 +297,21 @@ def _website(value: str) -> str | None:
     return value if value.startswith(("http://", "https://")) else f"https://{value}"
 
 
-def _stage(segment: str, haystack: str) -> str:
+def _midstream_stage(text: str, cells_first: bool) -> str | None:
+    order = _MIDSTREAM_STAGES
+    if cells_first:
+        # The type column names what the site makes ("Cylindrical cells"); a chemistry in it
+        # describes the cell, not a cathode plant.
+        order = sorted(order, key=lambda item: item[0] != "cell")
+    for stage, words in order:
+        if any(w in text for w in words):
+            return stage
+    return None
+
+
+def _stage(segment: str, product_type: str, product: str) -> str:
     seg = segment.lower()
+    haystack = f"{product_type} {product}".strip()
     if any(word in haystack for word in ("recycl", "black mass")) or "end of life" in seg:
         return "recycling"
     if seg.startswith("upstream"):
@@ -307,9 +320,10 @@ def _stage(segment: str, haystack: str) -> str:
     if seg.startswith("downstream"):
         return "module_pack"
     if seg.startswith("midstream"):
-        for stage, words in _MIDSTREAM_STAGES:
-            if any(w in haystack for w in words):
-                return stage
+        stage = _midstream_stage(product_type, cells_first=True) or _midstream_stage(
+            product, cells_first=False)
+        if stage is not None:
+            return stage
         raise ValueError(
             f"Product/Facility Type: cannot tell the stage of {haystack.strip()!r} (Midstream)"
         )
@@ -353,7 +367,7 @@ def _capacity(values: dict[str, Any], stage: str, haystack: str) -> tuple[dict[s
     unit = _UNITS.get(raw_unit.lower().replace(" ", ""))
     if unit is None:
         # Amp-hours and other non-annual units describe a product, not a plant's capacity.
-        return empty, f"capacity as reported: {raw_value} {raw_unit}".strip()
+        return empty, f"capacity as reported: {_text(values, 'production capacity')} {raw_unit}"
     try:
         number = float(str(raw_value).replace(",", ""))
     except ValueError:
