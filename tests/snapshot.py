@@ -31,6 +31,6 @@ def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
                 columns = [c for c in columns if c.name != "id"]
             rows = conn.execute(select(*columns)).all()
             result[table.name] = sorted(
-                (tuple(repr(v) for v in row) for row in rows)
+                tuple(repr(v) for v in row) for row in rows
             )
     return result

@@ -15,7 +15,8 @@ slugs = st.from_regex(r"[a-z0-9][a-z0-9-]{0,20}", fullmatch=True)
 # Printable text without leading/trailing space, including characters spreadsheets treat
 # specially ('=', '+', '-', '@', quotes, commas, semicolons in free text, accents, CJK).
 words = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\x7f"),
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
+                           blacklist_characters="\x7f"),
     min_size=1, max_size=30,
 ).map(str.strip).filter(bool)
 free_text = st.one_of(words, st.sampled_from(["=1+1", "+SUM(A1)", "-2+3", "@cmd", "'quoted",

@@ -69,7 +69,7 @@ def test_capacity_units() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("53.9", PercentRange(53.9, 53.9)), ("53.9%", PercentRange(53.9, 53.9)),
-     ("25-50", PercentRange(25, 50)), ("25 – 50%", PercentRange(25, 50)),
+     ("25-50", PercentRange(25, 50)), ("25 \u2013 50%", PercentRange(25, 50)),
      (">=10", PercentRange(10, 100)), (">50", PercentRange(50, 100, low_open=True)),
      ("majority", PercentRange(50, 100, low_open=True)), ("<5", PercentRange(0, 5,
                                                                              high_open=True))],

@@ -105,6 +105,6 @@ class Atlas:
                              for f in dataset.facilities])
 
 
-def open(url: str | None = None) -> Atlas:  # noqa: A001  (mirrors the built-in on purpose)
+def open(url: str | None = None) -> Atlas:
     """Open the store at `url` (default: $BMTC_DATABASE_URL, else the embedded SQLite file)."""
     return Atlas(Store(url))

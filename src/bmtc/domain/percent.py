@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
-_RANGE = re.compile(rf"^{_NUMBER}\s*%?\s*(?:-|–|to)\s*{_NUMBER}\s*%?$")
+_RANGE = re.compile(rf"^{_NUMBER}\s*%?\s*(?:-|\u2013|to)\s*{_NUMBER}\s*%?$")
 _BOUND = re.compile(rf"^(>=|≥|>|<=|≤|<)\s*{_NUMBER}\s*%?$")
 _EXACT = re.compile(rf"^{_NUMBER}\s*%?$")
 _WORDS = {"majority": ">50", "minority": "<50", "wholly owned": "100", "sole": "100"}

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import periodictable
 import pint
 
-ureg = pint.UnitRegistry()
+ureg: Any = pint.UnitRegistry()
 ureg.define("kilotonne = 1000 * metric_ton")
 ureg.define("units = [count] = unit")
 Quantity = ureg.Quantity
@@ -45,7 +46,7 @@ BASIS_FORMULAS: dict[str, tuple[str, str]] = {
 }
 
 
-def parse_capacity_unit(text: str) -> pint.Unit:
+def parse_capacity_unit(text: str) -> Any:
     """Return the pint unit for a capacity unit label; raise ValueError for unknown ones."""
     label = text.strip()
     expression = CAPACITY_UNITS.get(label)
@@ -85,7 +86,7 @@ class Capacity:
     basis: str
     year: int | None = None
 
-    def quantity(self) -> pint.Quantity:
+    def quantity(self) -> Any:
         return self.value * parse_capacity_unit(self.unit)
 
     def to(self, unit: str, basis: str | None = None) -> float:

@@ -21,6 +21,7 @@ from bmtc.domain.names import organization_key, slugify
 from bmtc.io.importer import Rejected
 from bmtc.io.problems import ImportFailed, Problem
 from bmtc.io.readers import RawTables, _cell, _load_workbook, sheet_rows
+from bmtc.io.tables import Row
 
 DATABASE_URL = (
     "https://www.nrel.gov/transportation/li-ion-battery-supply-chain-database.html"
@@ -169,9 +170,9 @@ def read_naatbatt(path: Path, as_of: str | None = None) -> NaatbattRows:
                                     "cannot tell the edition date from the file name; "
                                     "pass --as-of YYYY-MM-DD")])
     result = NaatbattRows(RawTables(f"{file} sheet {sheet}"))
-    facilities: list[tuple[int, dict[str, Any]]] = []
-    orgs: dict[str, tuple[int, dict[str, Any]]] = {}
-    rels: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+    facilities: list[tuple[int, Row]] = []
+    orgs: dict[str, tuple[int, Row]] = {}
+    rels: dict[tuple[str, str], tuple[int, Row]] = {}
     source = {"source_url": DATABASE_URL, "source_publisher": PUBLISHER,
               "source_as_of": edition, "source_confidence": "secondary"}
     for offset, cells in enumerate(body):

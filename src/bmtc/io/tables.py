@@ -133,7 +133,7 @@ class _Cells:
             self.problems.append((column, str(exc)))
             return None
 
-    def str(self, column: str) -> str | None:
+    def get(self, column: str) -> str | None:
         return text(self.row.get(column))
 
     def required(self, column: str) -> str | None:
@@ -190,7 +190,7 @@ class _Cells:
         return tuple(p for p in parts if p)
 
     def choice(self, column: str, allowed: Iterable[str], required: bool = True) -> str | None:
-        value = self.required(column) if required else self.str(column)
+        value = self.required(column) if required else self.get(column)
         allowed_list = list(allowed)
         if value is not None and value not in allowed_list:
             self.problems.append((column, f"{value!r} is not one of: {', '.join(allowed_list)}"))
@@ -209,13 +209,13 @@ class _Cells:
     def source(self) -> Source | None:
         url = self.required("source_url")
         as_of = self.date("source_as_of")
-        confidence = self.str("source_confidence") or "secondary"
+        confidence = self.get("source_confidence") or "secondary"
         if url is None:
             return None
         try:
             return Source(
-                url=url, publisher=self.str("source_publisher"), as_of=as_of,
-                confidence=confidence,  # type: ignore[arg-type]
+                url=url, publisher=self.get("source_publisher"), as_of=as_of,
+                confidence=confidence,
             )
         except ValidationError as exc:
             self._add_validation(exc, prefix="source_")
@@ -275,7 +275,7 @@ def _locate(error: Mapping[str, Any], prefix: str) -> tuple[str | None, str]:
 
 def organization_from_row(row: Row) -> Organization:
     c = _Cells(row, "org_id")
-    org_id, name = c.str("org_id"), c.required("name")
+    org_id, name = c.get("org_id"), c.required("name")
     kind = c.choice("kind", OrgKind, required=False)
     source = c.source()
     values = dict(
@@ -289,12 +289,12 @@ def organization_from_row(row: Row) -> Organization:
             id=org_id or organization_key(name or ""),
             name=name,
             kind=kind or "company",
-            lei=c.str("lei"),
+            lei=c.get("lei"),
             aliases=c.items("aliases"),
-            website=c.str("website"),
+            website=c.get("website"),
             stages=c.items("stages"),
             source=source,
-            notes=c.str("notes"),
+            notes=c.get("notes"),
             **values,
         )
     )
@@ -317,8 +317,8 @@ def relationship_from_row(row: Row) -> Relationship:
     )
     return c.build(  # type: ignore[no-any-return]
         lambda: Relationship(
-            owner_id=owner, owned_id=owned, kind=kind, agreement=c.str("agreement"),
-            source=source, notes=c.str("notes"), **values,
+            owner_id=owner, owned_id=owned, kind=kind, agreement=c.get("agreement"),
+            source=source, notes=c.get("notes"), **values,
         )
     )
 
@@ -329,11 +329,11 @@ def facility_from_row(row: Row) -> tuple[Facility, Organization]:
     name, operator_name = c.required("name"), c.required("operator_name")
     stage, status = c.choice("stage", Stage), c.choice("status", Status)
     status_as_of = c.date("status_as_of")
-    if status_as_of is None and c.str("status_as_of") is None:
+    if status_as_of is None and c.get("status_as_of") is None:
         c.problems.append(("status_as_of", "is required"))
     country = c.required("country")
     country_code = c.country("country") if country else None
-    state = c.str("state_province")
+    state = c.get("state_province")
     if state and country_code:
         try:
             state = normalize_subdivision(country_code, state)
@@ -356,17 +356,17 @@ def facility_from_row(row: Row) -> tuple[Facility, Organization]:
     )
 
     def make() -> tuple[Facility, Organization]:
-        operator_id = c.str("operator_id") or organization_key(operator_name or "")
-        facility_id = c.str("facility_id") or slugify(
+        operator_id = c.get("operator_id") or organization_key(operator_name or "")
+        facility_id = c.get("facility_id") or slugify(
             "-".join(p for p in (name, state, country_code) if p)
         )
         facility = Facility(
             id=facility_id, name=name, operator_id=operator_id, stage=stage,
-            source_category=c.str("source_category"), products=products,
+            source_category=c.get("source_category"), products=products,
             chemistries=tuple(ch.lower() for ch in c.items("chemistries")),
-            city=c.str("city"), state_province=state, country=country_code,
-            coordinates_precision=c.str("coordinates_precision"), capacity=capacity,
-            status=status, status_as_of=status_as_of, source=source, notes=c.str("notes"),
+            city=c.get("city"), state_province=state, country=country_code,
+            coordinates_precision=c.get("coordinates_precision"), capacity=capacity,
+            status=status, status_as_of=status_as_of, source=source, notes=c.get("notes"),
             **numbers,
         )
         operator = Organization(id=operator_id, name=operator_name, source=source)
@@ -377,10 +377,10 @@ def facility_from_row(row: Row) -> tuple[Facility, Organization]:
 
 def _capacity(c: _Cells) -> Capacity | None:
     value = c.number("capacity_value")
-    unit, basis = c.str("capacity_unit"), c.str("capacity_basis")
+    unit, basis = c.get("capacity_unit"), c.get("capacity_basis")
     year = c.integer("capacity_year")
     if value is None:
-        if c.str("capacity_value") is None and (unit or basis):
+        if c.get("capacity_value") is None and (unit or basis):
             c.problems.append(("capacity_value", "is blank but a unit or basis is given"))
         return None
     if unit is None:
@@ -396,13 +396,13 @@ def status_event_from_row(row: Row) -> StatusEvent:
     c = _Cells(row, "facility_id")
     facility_id, status = c.required("facility_id"), c.choice("status", Status)
     as_of = c.date("as_of")
-    if as_of is None and c.str("as_of") is None:
+    if as_of is None and c.get("as_of") is None:
         c.problems.append(("as_of", "is required"))
     source = c.source()
     return c.build(  # type: ignore[no-any-return]
         lambda: StatusEvent(
             facility_id=facility_id, status=status, as_of=as_of, source=source,
-            notes=c.str("notes"),
+            notes=c.get("notes"),
         )
     )
 
@@ -417,10 +417,10 @@ def funding_from_row(row: Row) -> FundingAward:
     source = c.source()
     return c.build(  # type: ignore[no-any-return]
         lambda: FundingAward(
-            id=award_id, recipient_id=recipient, facility_id=c.str("facility_id"),
+            id=award_id, recipient_id=recipient, facility_id=c.get("facility_id"),
             program=program, agency=agency, instrument=instrument, amount=amount,
-            currency=(c.str("currency") or "USD").upper(), award_status=status,
-            announced=announced, source=source, notes=c.str("notes"),
+            currency=(c.get("currency") or "USD").upper(), award_status=status,
+            announced=announced, source=source, notes=c.get("notes"),
         )
     )
 

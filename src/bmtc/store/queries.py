@@ -46,7 +46,7 @@ def _sources(conn: Connection, ids: Iterable[str]) -> dict[str, Source]:
     for start in range(0, len(id_list), 2000):
         part = id_list[start : start + 2000]
         for row in conn.execute(select(sources).where(sources.c.id.in_(part))).mappings():
-            found[row["id"]] = rec.source_from_record(row)
+            found[row["id"]] = rec.source_from_record(dict(row))
     return found
 
 
@@ -135,8 +135,9 @@ def _organization(conn: Connection, org_id: str) -> Organization | None:
     found = row.first()
     if found is None:
         return None
-    return rec.organization_from_record(found, _sources(conn, [found["source_id"]])[
-        found["source_id"]])
+    record = dict(found)
+    source = _sources(conn, [record["source_id"]])[record["source_id"]]
+    return rec.organization_from_record(record, source)
 
 
 def _relationship_rows(conn: Connection, column: str, org_id: str) -> list[dict[str, Any]]:
@@ -180,7 +181,7 @@ def facility_card(conn: Connection, facility_id: str) -> dict[str, Any] | None:
     source_ids = [found["source_id"], *(h["source_id"] for h in history),
                   *(a["source_id"] for a in awards)]
     known = _sources(conn, source_ids)
-    facility = rec.facility_from_record(found, known[found["source_id"]])
+    facility = rec.facility_from_record(dict(found), known[found["source_id"]])
     operator = _organization(conn, facility.operator_id)
     return {
         "facility": facility,

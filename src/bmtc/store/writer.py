@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
+from bmtc.domain.model import StatusEvent
 from bmtc.io.tables import Dataset
 from bmtc.store import records as rec
 from bmtc.store.schema import (
@@ -157,12 +158,14 @@ def apply_dataset(
 ) -> ImportSummary:
     """Write `dataset` on `conn`; the caller owns the transaction."""
     now = datetime.now(UTC)
-    import_id = conn.execute(
+    key = conn.execute(
         insert(imports).values(
             file_name=file_name, file_sha256=file_sha256, format=fmt, imported_at=now,
             counts={},
         )
-    ).inserted_primary_key[0]
+    ).inserted_primary_key
+    assert key is not None
+    import_id = key[0]
     writer = _Writer(conn, import_id, now)
     summary = ImportSummary(import_id=import_id, rejected=rejected)
 
@@ -196,7 +199,7 @@ def apply_dataset(
         for e in dataset.status_events
     ] + [
         rec.status_event_record(
-            rec.StatusEvent(
+            StatusEvent(
                 facility_id=f.id, status=f.status, as_of=f.status_as_of, source=f.source
             ),
             now,
