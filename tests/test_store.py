@@ -192,3 +192,11 @@ def test_round_trip_through_every_format(store: Store, sample_folder: Path,
             assert fresh.load().facilities == original.facilities, fmt
         # Re-importing its own export into the source store changes nothing.
         assert not import_path(store, target).summary.changed_anything, fmt
+
+
+def test_import_reports_progress(store: Store, sample_folder: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    import_path(store, sample_folder, progress=lambda *event: seen.append(event))
+    checking = [e for e in seen if e[0].startswith("Checking")]
+    assert checking[-1][1] == checking[-1][2] == 18  # every row of every table checked
+    assert seen[-1] == ("Written", 1, 1)

@@ -151,11 +151,13 @@ def import_(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         console=errors, transient=True, disable=as_json,
     ) as progress:
-        task = progress.add_task(f"Importing {file.name}", total=3)
-        progress.update(task, description=f"Reading and checking {file.name}")
+        task = progress.add_task(f"Reading {file.name}", total=None)
+
+        def report(what: str, done: int, total: int) -> None:
+            progress.update(task, description=what, completed=done, total=total)
+
         outcome = import_path(store, file, fmt, skip_invalid=skip_invalid,
-                              rejects_path=rejects, as_of=as_of)
-        progress.update(task, completed=3)
+                              rejects_path=rejects, as_of=as_of, progress=report)
     _report_import(outcome, as_json)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from importlib.resources import as_file, files
 from pathlib import Path
 
-from bmtc.io.importer import Rejected, parse_tables, write_rejects
+from bmtc.io.importer import Progress, Rejected, parse_tables, write_rejects
 from bmtc.io.naatbatt import read_naatbatt
 from bmtc.io.problems import ImportFailed
 from bmtc.io.readers import detect_format, read_file
@@ -41,6 +41,7 @@ def file_digest(path: Path) -> str:
 def import_path(
     store: Store, path: Path, fmt: str | None = None, *, skip_invalid: bool = False,
     rejects_path: Path | None = None, as_of: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportOutcome:
     """Validate a file and write it to the store in one transaction.
 
@@ -57,7 +58,9 @@ def import_path(
         raw, early_rejects, out_of_scope = workbook.raw, workbook.rejected, workbook.out_of_scope
     else:
         raw = read_file(path, fmt)
-    parsed = parse_tables(raw, store.existing_ids)
+    report = progress or (lambda _what, _done, _total: None)
+    report(f"Read {path.name}", 0, 1)
+    parsed = parse_tables(raw, store.existing_ids, report)
     rejected = early_rejects + parsed.rejected
     if rejected and not skip_invalid:
         raise ImportFailed([p for r in rejected for p in r.problems])
@@ -65,8 +68,10 @@ def import_path(
     if rejected:
         written_rejects = rejects_path or path.with_name(path.name + ".rejects.csv")
         write_rejects(written_rejects, rejected)
+    report("Writing to the store", 0, 1)
     summary = store.apply(parsed.dataset, file_name=path.name, file_sha256=file_digest(path),
                           fmt=fmt, rejected=len(rejected))
+    report("Written", 1, 1)
     return ImportOutcome(path.name, fmt, summary, rejected, written_rejects, out_of_scope)
 
 

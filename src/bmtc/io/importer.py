@@ -52,9 +52,16 @@ class ParseResult:
 
 # Which already-stored IDs exist: (table name, candidate ids) -> the ones found.
 ExistingIds = Callable[[str, set[str]], set[str]]
+# Progress report: (what is being done, units done, units in all).
+Progress = Callable[[str, int, int], None]
 
 
-def parse_tables(raw: RawTables, existing_ids: ExistingIds) -> ParseResult:
+def _silent(_what: str, _done: int, _total: int) -> None:
+    return None
+
+
+def parse_tables(raw: RawTables, existing_ids: ExistingIds,
+                 progress: Progress = _silent) -> ParseResult:
     dataset = Dataset()
     result = ParseResult(dataset)
     located: dict[str, list[tuple[int, Any, Row]]] = {}
@@ -62,9 +69,16 @@ def parse_tables(raw: RawTables, existing_ids: ExistingIds) -> ParseResult:
     def reject(table: str, number: int, values: Row, problems: list[Problem]) -> None:
         result.rejected.append(Rejected(table, number, values, problems))
 
+    total = sum(len(rows) for rows in raw.tables.values())
+    checked = 0
+
     def convert(table: str, parse: Callable[[Row], Any]) -> list[tuple[int, Any, Row]]:
+        nonlocal checked
         items = []
         for number, row in raw.tables.get(table, []):
+            checked += 1
+            if checked % 1000 == 0 or checked == total:
+                progress(f"Checking {table}", checked, total)
             try:
                 items.append((number, parse(row), row))
             except RowError as exc:
