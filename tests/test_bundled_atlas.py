@@ -7,10 +7,10 @@ from collections import Counter
 import pytest
 
 import bmtc
+from bmtc.domain.dataset import Dataset
 from bmtc.domain.vocab import NORTH_AMERICA, Stage
 from bmtc.io.importer import parse_tables
 from bmtc.io.readers import read_folder
-from bmtc.io.tables import Dataset
 from bmtc.service import bundled_atlas
 
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bmtc.domain.dataset import Dataset
 from bmtc.io.importer import parse_tables
 from bmtc.io.problems import ImportFailed
 from bmtc.io.readers import read_file
-from bmtc.io.tables import Dataset
 from bmtc.io.writers import neutralize, write_dataset
 from bmtc.service import import_path
 from bmtc.store.store import Store

@@ -15,11 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bmtc.domain.dataset import Dataset
 from bmtc.io.problems import ImportFailed, Problem, RowError
 from bmtc.io.readers import RawTables
 from bmtc.io.tables import (
     COLUMNS,
-    Dataset,
     Row,
     dataset_info_from_mapping,
     facility_from_row,

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from bmtc.domain.dataset import Dataset
 from bmtc.io.tables import (
     COLUMNS,
-    Dataset,
     facility_to_row,
     flat_cell,
     funding_to_row,

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, String, cast, func, or_, select
 
+from bmtc.domain.dataset import Dataset
 from bmtc.domain.model import DatasetInfo, Facility, Organization, Source
 from bmtc.domain.vocab import Material, RelationshipKind, products_for_material
-from bmtc.io.tables import Dataset
 from bmtc.store import records as rec
 from bmtc.store.schema import (
     changes,

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from bmtc.domain.dataset import Dataset
 from bmtc.domain.model import DatasetInfo
-from bmtc.io.tables import Dataset
 from bmtc.store import queries
 from bmtc.store.database import create_store_engine, display_url, migrate, resolve_url
 from bmtc.store.schema import facilities, organizations

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
+from bmtc.domain.dataset import Dataset
 from bmtc.domain.model import StatusEvent
-from bmtc.io.tables import Dataset
 from bmtc.store import records as rec
 from bmtc.store.schema import (
     changes,
