@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import cached_property
 from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -105,7 +106,7 @@ class Source(Entity):
     as_of: PartialDate | None = None
     confidence: Confidence = Confidence.SECONDARY
 
-    @property
+    @cached_property
     def id(self) -> str:
         return stable_id(self.url, self.publisher, self.as_of, self.confidence)
 
@@ -260,7 +261,11 @@ class StatusEvent(Entity):
 
     @property
     def id(self) -> str:
-        return stable_id(self.facility_id, self.status, self.as_of)
+        return self.key(self.facility_id, self.status.value, self.as_of)
+
+    @staticmethod
+    def key(facility_id: str, status: str, as_of: str) -> str:
+        return stable_id(facility_id, status, as_of)
 
 
 class FundingAward(Entity):

@@ -46,6 +46,7 @@ BASIS_FORMULAS: dict[str, tuple[str, str]] = {
 }
 
 
+@cache
 def parse_capacity_unit(text: str) -> Any:
     """Return the pint unit for a capacity unit label; raise ValueError for unknown ones."""
     label = text.strip()

@@ -142,8 +142,8 @@ def _rows_from_csv_text(file: str, text: str, table: str | None) -> RawTables:
                                     f"has {len(line)} cells but the header has {len(header)}",
                                     table))
             continue
-        rows.append((number, {k: _NEUTRALIZED.sub("", v) for k, v in zip(header, line,
-                                                                           strict=True)}))
+        rows.append((number, {k: _NEUTRALIZED.sub("", v) if v.startswith("'") else v
+                              for k, v in zip(header, line, strict=True)}))
     if problems:
         raise ImportFailed(problems)
     return RawTables(file, {table: rows})

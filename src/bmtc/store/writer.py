@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import JSON, Connection, Table, bindparam, insert, select, update
 
 from bmtc.domain.dataset import Dataset
 from bmtc.domain.model import StatusEvent
@@ -78,6 +78,27 @@ def existing_records(conn: Connection, table: Table, ids: Iterable[str]) -> dict
     return found
 
 
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows: COPY on PostgreSQL (one stream instead of a statement per row),
+    batched executemany elsewhere. Runs inside the caller's transaction either way."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        for part in chunks(rows):
+            conn.execute(insert(table), list(part))
+        return
+    columns = [c.name for c in table.columns if c.name in rows[0]]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([
+                json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
+                for c in columns
+            ])
+
+
 def _as_text(value: Any) -> str | None:
     if value is None:
         return None
@@ -129,8 +150,7 @@ class _Writer:
                     "as_of": as_of(new), "source_id": new.get("source_id"),
                     "recorded_at": self.now,
                 })
-        for part in chunks(inserts):
-            self.conn.execute(insert(table), list(part))
+        bulk_insert(self.conn, table, inserts)
         if updates:
             columns = [c.name for c in table.columns if c.name != "id"]
             statement = (
@@ -147,8 +167,7 @@ class _Writer:
         unique = list({r["id"]: r for r in new_records}.values())
         present = existing_records(self.conn, table, (r["id"] for r in unique))
         missing = [r for r in unique if r["id"] not in present]
-        for part in chunks(missing):
-            self.conn.execute(insert(table), list(part))
+        bulk_insert(self.conn, table, missing)
         return TableCounts(inserted=len(missing), unchanged=len(unique) - len(missing))
 
 
@@ -177,7 +196,8 @@ def apply_dataset(
         )
         for e in group
     ]
-    writer.insert_missing(sources, [rec.source_record(s) for s in every_source])
+    unique_sources = {s.id: s for s in every_source}
+    writer.insert_missing(sources, [rec.source_record(s) for s in unique_sources.values()])
 
     if dataset.info is not None:
         _write_info(conn, dataset.info.model_dump())
@@ -198,12 +218,9 @@ def apply_dataset(
         rec.status_event_record(e, now)
         for e in dataset.status_events
     ] + [
-        rec.status_event_record(
-            StatusEvent(
-                facility_id=f.id, status=f.status, as_of=f.status_as_of, source=f.source
-            ),
-            now,
-        )
+        {"id": StatusEvent.key(f.id, f.status.value, f.status_as_of), "facility_id": f.id,
+         "status": f.status.value, "as_of": f.status_as_of, "source_id": f.source.id,
+         "notes": None, "recorded_at": now}
         for f in dataset.facilities
     ]
     summary.tables["status_history"] = writer.insert_missing(status_events, events)
@@ -211,8 +228,7 @@ def apply_dataset(
         funding_awards, "funding", [rec.funding_record(a, now) for a in dataset.funding],
         as_of=lambda r: r["announced"],
     )
-    for part in chunks(writer.change_rows):
-        conn.execute(insert(changes), list(part))
+    bulk_insert(conn, changes, writer.change_rows)
     summary.changes = len(writer.change_rows)
     conn.execute(
         update(imports).where(imports.c.id == import_id).values(counts=summary.as_dict())
@@ -231,8 +247,7 @@ def _write_organizations(writer: _Writer, dataset: Dataset, now: datetime) -> Ta
         if oid not in stored
     ]
     counts = writer.upsert(organizations, "organization", full, as_of=lambda r: None)
-    for part in chunks(new_stubs):
-        writer.conn.execute(insert(organizations), list(part))
+    bulk_insert(writer.conn, organizations, new_stubs)
     counts.inserted += len(new_stubs)
     return counts
 
