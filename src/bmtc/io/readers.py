@@ -155,7 +155,6 @@ def read_folder(path: Path) -> RawTables:
         csv_path = path / f"{table}.csv"
         if csv_path.exists():
             raw.tables.update(read_csv(csv_path, table).tables)
-            raw.tables[table] = [(n, r) for n, r in raw.tables[table]]
     if not raw.tables:
         raise _fail(path.name, "holds none of " + ", ".join(f"{t}.csv" for t in TABLES))
     info_path = path / "dataset.toml"

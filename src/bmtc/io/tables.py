@@ -225,7 +225,7 @@ class _Cells:
 
 # Model fields whose column has another name in the tables.
 _FIELD_COLUMNS = {
-    "id": None, "capacity": "capacity_value", "source": "source_url", "equity_pct": "equity_pct",
+    "id": None, "capacity": "capacity_value", "source": "source_url",
 }
 
 
