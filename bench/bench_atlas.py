@@ -45,6 +45,7 @@ from sqlalchemy import create_engine, text
 from bmtc.domain.names import organization_key
 from bmtc.domain.vocab import PRODUCTS, Stage, Status
 from bmtc.service import import_path
+from bmtc.store.database import resolve_url
 from bmtc.store.queries import FacilityFilter
 from bmtc.store.store import Store
 
@@ -417,15 +418,21 @@ def fresh_sqlite_url(db: Path) -> str:
     return f"sqlite:///{db}"
 
 
-def bench_sqlite(csv_path: Path, workdir: Path, rows: int) -> list[Figure]:
-    url = fresh_sqlite_url(workdir / "bench.sqlite")
+def open_and_import(url: str, csv_path: Path, name: str, rows: int) -> tuple[Store, Figure]:
+    """Open (and migrate) an empty store, then time the first import into it."""
     started = time.perf_counter()
     store = Store(url)
     opened = time.perf_counter() - started
+    first = timed_import(store, csv_path, name, TARGET_IMPORT_S)
+    first.detail["store_open_s"] = round(opened, 3)
+    check_counts(first, rows, 0)
+    return store, first
+
+
+def bench_sqlite(csv_path: Path, workdir: Path, rows: int) -> list[Figure]:
+    url = fresh_sqlite_url(workdir / "bench.sqlite")
+    store, first = open_and_import(url, csv_path, "import_sqlite", rows)
     try:
-        first = timed_import(store, csv_path, "import_sqlite", TARGET_IMPORT_S)
-        first.detail["store_open_s"] = round(opened, 3)
-        check_counts(first, rows, 0)
         again = timed_import(store, csv_path, "reimport_sqlite", None)
         check_counts(again, 0, rows)
         return [first, again, *timed_queries(store, "sqlite")]
@@ -435,8 +442,7 @@ def bench_sqlite(csv_path: Path, workdir: Path, rows: int) -> list[Figure]:
 
 def postgres_reachable() -> str | None:
     """None when the server answers, else why not."""
-    engine = create_engine(PG_BASE.replace("postgresql://", "postgresql+psycopg://"),
-                           connect_args={"connect_timeout": 3})
+    engine = create_engine(resolve_url(PG_BASE), connect_args={"connect_timeout": 3})
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -450,8 +456,7 @@ def postgres_reachable() -> str | None:
 @contextmanager
 def postgres_schema() -> Iterator[str]:
     """A fresh schema, dropped afterwards; yields the store URL that uses it."""
-    admin = create_engine(PG_BASE.replace("postgresql://", "postgresql+psycopg://"),
-                          connect_args={"connect_timeout": 3})
+    admin = create_engine(resolve_url(PG_BASE), connect_args={"connect_timeout": 3})
     schema = f"bmtc_bench_{uuid.uuid4().hex[:12]}"
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -465,13 +470,8 @@ def postgres_schema() -> Iterator[str]:
 
 def bench_postgres(csv_path: Path, rows: int) -> list[Figure]:
     with postgres_schema() as url:
-        started = time.perf_counter()
-        store = Store(url)
-        opened = time.perf_counter() - started
+        store, first = open_and_import(url, csv_path, "import_postgres", rows)
         try:
-            first = timed_import(store, csv_path, "import_postgres", TARGET_IMPORT_S)
-            first.detail["store_open_s"] = round(opened, 3)
-            check_counts(first, rows, 0)
             return [first, *timed_queries(store, "postgres")]
         finally:
             store.close()
