@@ -8,6 +8,7 @@ from bmtc.domain.model import (
     DatasetInfo,
     Facility,
     FundingAward,
+    ListMembership,
     Organization,
     Relationship,
     StatusEvent,
@@ -24,6 +25,7 @@ class Dataset:
     facilities: list[Facility] = field(default_factory=list)
     status_events: list[StatusEvent] = field(default_factory=list)
     funding: list[FundingAward] = field(default_factory=list)
+    list_memberships: list[ListMembership] = field(default_factory=list)
     # Operators named only by a facility row; stored only where no fuller record exists.
     operator_stubs: list[Organization] = field(default_factory=list)
 
@@ -34,4 +36,5 @@ class Dataset:
             "facilities": len(self.facilities),
             "status_history": len(self.status_events),
             "funding": len(self.funding),
+            "list_memberships": len(self.list_memberships),
         }

@@ -15,13 +15,18 @@ from bmtc.domain.percent import PercentRange
 from bmtc.domain.quantities import BASIS_FORMULAS, Capacity, parse_capacity_unit
 from bmtc.domain.vocab import (
     CHEMISTRIES,
+    CONTRACT_KINDS,
+    GOVERNMENT_KINDS,
     NORTH_AMERICA,
     PRODUCTS,
     AwardStatus,
     Confidence,
     FundingInstrument,
+    GovernmentLevel,
+    Office,
     OrgKind,
     RelationshipKind,
+    ScreeningList,
     Stage,
     Status,
 )
@@ -119,11 +124,27 @@ class DatasetInfo(Entity):
 
 
 class Organization(Entity):
+    """A company, government or agency, state-owned enterprise, political party or person.
+
+    For governments, agencies and parties `country_incorporation` is the country they belong
+    to. Unknown facts stay None: screening treats None as a gap, never as "no".
+    """
+
     id: Slug
     name: Text
     kind: OrgKind = OrgKind.COMPANY
     country_incorporation: CountryCode | None = None
     country_hq: CountryCode | None = None
+    country_principal_place: CountryCode | None = None
+    government_level: GovernmentLevel | None = None
+    # Natural persons only.
+    nationalities: tuple[CountryCode, ...] = ()
+    residence: CountryCode | None = None
+    us_person: bool | None = None
+    senior_political_figure: bool | None = None
+    publicly_traded: bool | None = None
+    # Countries where it extracts, processes or recycles minerals or makes battery parts.
+    activity_countries: tuple[CountryCode, ...] = ()
     lei: str | None = None
     aliases: tuple[str, ...] = ()
     website: Url | None = None
@@ -134,13 +155,32 @@ class Organization(Entity):
     notes: str | None = None
 
     @model_validator(mode="after")
-    def _check_lei(self) -> Self:
+    def _check(self) -> Self:
         for alias in self.aliases:
             if ";" in alias or not alias.strip():
                 raise ValueError(f"aliases: {alias!r} is blank or contains ';'")
         if self.lei is not None and not _LEI.match(self.lei):
             raise ValueError(f"lei: {self.lei!r} is not a 20-character LEI")
+        if self.kind is not OrgKind.PERSON:
+            for name in ("nationalities", "residence", "us_person", "senior_political_figure"):
+                if getattr(self, name) not in (None, ()):
+                    raise ValueError(f"{name}: only a person has {name.replace('_', ' ')}")
+        if self.government_level is not None and self.kind not in GOVERNMENT_KINDS:
+            raise ValueError("government_level: only governments and their bodies have a level")
         return self
+
+    @property
+    def is_government(self) -> bool:
+        return self.kind in GOVERNMENT_KINDS
+
+    @property
+    def home_countries(self) -> frozenset[str]:
+        """Countries it is organized in or run from (for a person: nationality, residence)."""
+        countries = {
+            self.country_incorporation, self.country_hq, self.country_principal_place,
+            self.residence, *self.nationalities,
+        }
+        return frozenset(c for c in countries if c)
 
 
 class Relationship(Entity):
@@ -153,6 +193,11 @@ class Relationship(Entity):
     board_seats_total: int | None = Field(default=None, ge=1)
     debt_share_pct: PercentRange | None = None
     agreement: str | None = None
+    # Offices the holder may appoint, and what a licence or contract lets it direct.
+    officer_rights: tuple[Office, ...] = ()
+    control_rights: tuple[str, ...] = ()
+    # Whether a licence or contract amounts to effective control; None when not assessed.
+    effective_control: bool | None = None
     valid_from: PartialDate | None = None
     valid_to: PartialDate | None = None
     source: Source
@@ -172,7 +217,48 @@ class Relationship(Entity):
             raise ValueError(f"board_seats_held: {held} exceeds board_seats_total {total}")
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValueError(f"valid_to: {self.valid_to} is before valid_from {self.valid_from}")
+        if self.effective_control is not None and self.kind not in CONTRACT_KINDS:
+            raise ValueError("effective_control: applies to licence and effective_control rows")
         return self
+
+    def in_force(self, on: str) -> bool:
+        """Whether the relationship holds on the ISO date `on` (partial dates widen)."""
+        return in_force(self.valid_from, self.valid_to, on)
+
+
+def in_force(valid_from: str | None, valid_to: str | None, on: str) -> bool:
+    """Whether a span of partial dates covers `on`: "2024" runs from 2024-01-01 to
+    2024-12-31, so a start counts from its first day and an end to its last."""
+    if valid_from is not None and valid_from > on[: len(valid_from)]:
+        return False
+    return valid_to is None or valid_to >= on[: len(valid_to)]
+
+
+class ListMembership(Entity):
+    """An organization's entry on a government list, with the dates it was on it."""
+
+    list_id: ScreeningList
+    org_id: Slug
+    listed_name: str | None = None
+    listed_from: PartialDate | None = None
+    listed_to: PartialDate | None = None
+    source: Source
+    notes: str | None = None
+
+    @property
+    def id(self) -> str:
+        return stable_id(self.list_id, self.org_id, self.listed_from)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.listed_from and self.listed_to and self.listed_to < self.listed_from:
+            raise ValueError(
+                f"listed_to: {self.listed_to} is before listed_from {self.listed_from}"
+            )
+        return self
+
+    def in_force(self, on: str) -> bool:
+        return in_force(self.listed_from, self.listed_to, on)
 
 
 class Facility(Entity):

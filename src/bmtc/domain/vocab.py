@@ -45,6 +45,20 @@ class OrgKind(StrEnum):
     STATE_BODY = "state_body"
     STATE_OWNED_ENTERPRISE = "state_owned_enterprise"
     PERSON = "person"
+    # A ruling or dominant party counts as part of a government under the DOE FEOC reading.
+    POLITICAL_PARTY = "political_party"
+
+
+# Kinds whose holdings are a government's own when the country is a covered nation.
+GOVERNMENT_KINDS = frozenset(
+    {OrgKind.GOVERNMENT, OrgKind.STATE_BODY, OrgKind.STATE_OWNED_ENTERPRISE,
+     OrgKind.POLITICAL_PARTY}
+)
+
+
+class GovernmentLevel(StrEnum):
+    NATIONAL = "national"
+    SUBNATIONAL = "subnational"
 
 
 class RelationshipKind(StrEnum):
@@ -55,6 +69,41 @@ class RelationshipKind(StrEnum):
     EFFECTIVE_CONTROL = "effective_control"
     SUPPLY = "supply"
     OFFTAKE = "offtake"
+    # A seat held by a person on a governing body (FollowTheMoney "Directorship").
+    DIRECTORSHIP = "directorship"
+
+
+# Relationship kinds through which a holder can own or control the other party.
+HOLDING_KINDS = frozenset({RelationshipKind.OWNERSHIP, RelationshipKind.JOINT_VENTURE})
+CONTRACT_KINDS = frozenset({RelationshipKind.LICENCE, RelationshipKind.EFFECTIVE_CONTROL})
+
+
+class Office(StrEnum):
+    """Offices whose appointment a relationship may confer (covered officers, PFE-6)."""
+
+    BOARD = "board"
+    CHAIR = "chair"
+    CEO = "ceo"
+    PRESIDENT = "president"
+    COO = "coo"
+    CFO = "cfo"
+    GENERAL_COUNSEL = "general_counsel"
+    SENIOR_VICE_PRESIDENT = "senior_vice_president"
+    EXECUTIVE_OFFICER = "executive_officer"
+    FACILITY_MANAGER = "facility_manager"
+
+
+class ScreeningList(StrEnum):
+    """Government lists that screening rule sets consult."""
+
+    FTO = "fto"
+    OFAC_SDN = "ofac-sdn"
+    AG_CONVICTION = "ag-conviction"
+    COMMERCE_DETERMINATION = "commerce-determination"
+    DOE_DETERMINATION = "doe-determination"
+    DOD_1260H = "dod-1260h"
+    UFLPA = "uflpa"
+    NDAA_154B = "ndaa-fy2024-154b"
 
 
 class FundingInstrument(StrEnum):

@@ -24,6 +24,7 @@ from bmtc.io.tables import (
     dataset_info_from_mapping,
     facility_from_row,
     funding_from_row,
+    list_membership_from_row,
     organization_from_row,
     relationship_from_row,
     status_event_from_row,
@@ -102,6 +103,7 @@ def parse_tables(raw: RawTables, existing_ids: ExistingIds,
     located["facilities"] = convert("facilities", facility_from_row)
     located["status_history"] = convert("status_history", status_event_from_row)
     located["funding"] = convert("funding", funding_from_row)
+    located["list_memberships"] = convert("list_memberships", list_membership_from_row)
 
     _reject_duplicates(raw.file, located, reject)
     _check_references(raw.file, located, existing_ids, reject)
@@ -112,6 +114,7 @@ def parse_tables(raw: RawTables, existing_ids: ExistingIds,
     dataset.operator_stubs = [o for _, (_, o), _ in located["facilities"]]
     dataset.status_events = [e for _, e, _ in located["status_history"]]
     dataset.funding = [e for _, e, _ in located["funding"]]
+    dataset.list_memberships = [e for _, e, _ in located["list_memberships"]]
     result.rejected.sort(key=lambda r: (list(COLUMNS).index(r.table), r.row))
     return result
 
@@ -124,7 +127,7 @@ def _entity_id(table: str, entity: Any) -> str:
 
 _ID_COLUMN = {
     "organizations": "org_id", "relationships": "owned_id", "facilities": "facility_id",
-    "status_history": "as_of", "funding": "award_id",
+    "status_history": "as_of", "funding": "award_id", "list_memberships": "org_id",
 }
 
 
@@ -161,6 +164,7 @@ def _check_references(
     wanted_orgs = {e.owner_id for _, e, _ in located["relationships"]}
     wanted_orgs |= {e.owned_id for _, e, _ in located["relationships"]}
     wanted_orgs |= {e.recipient_id for _, e, _ in located["funding"]}
+    wanted_orgs |= {e.org_id for _, e, _ in located["list_memberships"]}
     org_ids = known("organizations", orgs_here, wanted_orgs)
 
     facility_ids_here = {f.id for _, (f, _), _ in located["facilities"]}
@@ -174,6 +178,7 @@ def _check_references(
         "status_history": [("facility_id", facility_ids, "facility")],
         "funding": [("recipient_id", org_ids, "organization"),
                     ("facility_id", facility_ids, "facility")],
+        "list_memberships": [("org_id", org_ids, "organization")],
     }
     for table, rules in checks.items():
         kept = []

@@ -84,6 +84,8 @@ def identify_table(file: str, header: Iterable[str], table: str | None = None) -
         # A facility table also has `facility_id`, as do status_history and funding.
         if "award_id" in columns:
             candidates = ["funding"]
+        elif "list_id" in columns:
+            candidates = ["list_memberships"]
         elif "org_id" in columns:
             candidates = ["organizations"]
         elif "owned_id" in columns:

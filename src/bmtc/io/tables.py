@@ -18,6 +18,7 @@ from bmtc.domain.model import (
     DatasetInfo,
     Facility,
     FundingAward,
+    ListMembership,
     Organization,
     Relationship,
     Source,
@@ -30,8 +31,11 @@ from bmtc.domain.vocab import (
     PRODUCTS,
     AwardStatus,
     FundingInstrument,
+    GovernmentLevel,
+    Office,
     OrgKind,
     RelationshipKind,
+    ScreeningList,
     Stage,
     Status,
 )
@@ -44,12 +48,16 @@ SOURCE_COLUMNS = ["source_url", "source_publisher", "source_as_of", "source_conf
 
 COLUMNS: dict[str, list[str]] = {
     "organizations": [
-        "org_id", "name", "kind", "country_incorporation", "country_hq", "lei", "aliases",
-        "website", "coalition_member", "stages", *SOURCE_COLUMNS, "verified", "notes",
+        "org_id", "name", "kind", "country_incorporation", "country_hq",
+        "country_principal_place", "government_level", "nationalities", "residence",
+        "us_person", "senior_political_figure", "publicly_traded", "activity_countries",
+        "lei", "aliases", "website", "coalition_member", "stages", *SOURCE_COLUMNS,
+        "verified", "notes",
     ],
     "relationships": [
         "owner_id", "owned_id", "kind", "equity_pct", "voting_pct", "board_seats_held",
-        "board_seats_total", "debt_share_pct", "agreement", "valid_from", "valid_to",
+        "board_seats_total", "debt_share_pct", "agreement", "officer_rights",
+        "control_rights", "effective_control", "valid_from", "valid_to",
         *SOURCE_COLUMNS, "verified", "notes",
     ],
     "facilities": [
@@ -64,6 +72,10 @@ COLUMNS: dict[str, list[str]] = {
         "award_id", "recipient_id", "facility_id", "program", "agency", "instrument", "amount",
         "currency", "award_status", "announced", *SOURCE_COLUMNS, "notes",
     ],
+    "list_memberships": [
+        "list_id", "org_id", "listed_name", "listed_from", "listed_to", *SOURCE_COLUMNS,
+        "notes",
+    ],
 }
 TABLES = tuple(COLUMNS)
 # The column that tells a lone table apart from the others.
@@ -73,6 +85,7 @@ KEY_COLUMNS = {
     "facilities": "stage",
     "status_history": "as_of",
     "funding": "award_id",
+    "list_memberships": "list_id",
 }
 
 
@@ -173,6 +186,25 @@ class _Cells:
             return None
         return value
 
+    def choices(self, column: str, allowed: Iterable[str]) -> tuple[str, ...]:
+        allowed_list = list(allowed)
+        values = self.items(column)
+        wrong = [v for v in values if v not in allowed_list]
+        if wrong:
+            self.problems.append((column, f"{', '.join(map(repr, wrong))} not one of: "
+                                          + ", ".join(allowed_list)))
+            return ()
+        return values
+
+    def countries(self, column: str) -> tuple[str, ...]:
+        found = []
+        for value in self.items(column):
+            try:
+                found.append(normalize_country(value))
+            except ValueError as exc:
+                self.problems.append((column, str(exc)))
+        return tuple(found)
+
     def percent(self, column: str) -> PercentRange | None:
         return self._guard(column, parse_percent)  # type: ignore[no-any-return]
 
@@ -257,6 +289,14 @@ def organization_from_row(row: Row) -> Organization:
     values = dict(
         country_incorporation=c.country("country_incorporation"),
         country_hq=c.country("country_hq"),
+        country_principal_place=c.country("country_principal_place"),
+        government_level=c.choice("government_level", GovernmentLevel, required=False),
+        nationalities=c.countries("nationalities"),
+        residence=c.country("residence"),
+        us_person=c.boolean("us_person"),
+        senior_political_figure=c.boolean("senior_political_figure"),
+        publicly_traded=c.boolean("publicly_traded"),
+        activity_countries=c.countries("activity_countries"),
         coalition_member=bool(c.boolean("coalition_member")),
         verified=bool(c.boolean("verified")),
     )
@@ -287,6 +327,9 @@ def relationship_from_row(row: Row) -> Relationship:
         debt_share_pct=c.percent("debt_share_pct"),
         board_seats_held=c.integer("board_seats_held"),
         board_seats_total=c.integer("board_seats_total"),
+        officer_rights=c.choices("officer_rights", Office),
+        control_rights=c.items("control_rights"),
+        effective_control=c.boolean("effective_control"),
         valid_from=c.date("valid_from"),
         valid_to=c.date("valid_to"),
         verified=bool(c.boolean("verified")),
@@ -401,6 +444,20 @@ def funding_from_row(row: Row) -> FundingAward:
     )
 
 
+def list_membership_from_row(row: Row) -> ListMembership:
+    c = _Cells(row, "org_id")
+    list_id = c.choice("list_id", ScreeningList)
+    org_id = c.required("org_id")
+    listed_from, listed_to = c.date("listed_from"), c.date("listed_to")
+    source = c.source()
+    return c.build(  # type: ignore[no-any-return]
+        lambda: ListMembership(
+            list_id=list_id, org_id=org_id, listed_name=c.get("listed_name"),
+            listed_from=listed_from, listed_to=listed_to, source=source, notes=c.get("notes"),
+        )
+    )
+
+
 def dataset_info_from_mapping(values: Mapping[str, Any]) -> DatasetInfo:
     as_of = values.get("as_of")
     return DatasetInfo(
@@ -447,6 +504,12 @@ def organization_to_row(org: Organization) -> dict[str, Any]:
     return {
         "org_id": org.id, "name": org.name, "kind": org.kind.value,
         "country_incorporation": org.country_incorporation, "country_hq": org.country_hq,
+        "country_principal_place": org.country_principal_place,
+        "government_level": org.government_level.value if org.government_level else None,
+        "nationalities": _join(org.nationalities), "residence": org.residence,
+        "us_person": org.us_person, "senior_political_figure": org.senior_political_figure,
+        "publicly_traded": org.publicly_traded,
+        "activity_countries": _join(org.activity_countries),
         "lei": org.lei, "aliases": _join(org.aliases), "website": org.website,
         "coalition_member": _yes(org.coalition_member),
         "stages": _join(s.value for s in org.stages),
@@ -460,6 +523,9 @@ def relationship_to_row(rel: Relationship) -> dict[str, Any]:
         "equity_pct": _pct(rel.equity_pct), "voting_pct": _pct(rel.voting_pct),
         "board_seats_held": rel.board_seats_held, "board_seats_total": rel.board_seats_total,
         "debt_share_pct": _pct(rel.debt_share_pct), "agreement": rel.agreement,
+        "officer_rights": _join(o.value for o in rel.officer_rights),
+        "control_rights": _join(rel.control_rights),
+        "effective_control": rel.effective_control,
         "valid_from": rel.valid_from, "valid_to": rel.valid_to,
         **_source_cells(rel.source), "verified": _yes(rel.verified), "notes": rel.notes,
     }
@@ -497,4 +563,12 @@ def funding_to_row(award: FundingAward) -> dict[str, Any]:
         "instrument": award.instrument.value, "amount": award.amount,
         "currency": award.currency, "award_status": award.award_status.value,
         "announced": award.announced, **_source_cells(award.source), "notes": award.notes,
+    }
+
+
+def list_membership_to_row(entry: ListMembership) -> dict[str, Any]:
+    return {
+        "list_id": entry.list_id.value, "org_id": entry.org_id,
+        "listed_name": entry.listed_name, "listed_from": entry.listed_from,
+        "listed_to": entry.listed_to, **_source_cells(entry.source), "notes": entry.notes,
     }

@@ -20,6 +20,7 @@ from bmtc.io.tables import (
     facility_to_row,
     flat_cell,
     funding_to_row,
+    list_membership_to_row,
     organization_to_row,
     relationship_to_row,
     status_event_to_row,
@@ -46,6 +47,7 @@ def table_rows(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
                        for f in dataset.facilities],
         "status_history": [status_event_to_row(e) for e in dataset.status_events],
         "funding": [funding_to_row(a) for a in dataset.funding],
+        "list_memberships": [list_membership_to_row(e) for e in dataset.list_memberships],
     }
 
 

@@ -18,6 +18,7 @@ from bmtc.store.schema import (
     dataset_info,
     facilities,
     funding_awards,
+    list_memberships,
     organizations,
     relationships,
     sources,
@@ -255,12 +256,15 @@ def load_dataset(conn: Connection, flt: FacilityFilter | None = None) -> Dataset
     ).mappings()]
     award_rows = [dict(r) for r in conn.execute(
         select(funding_awards).order_by(funding_awards.c.id)).mappings()]
+    listing_rows = [dict(r) for r in conn.execute(
+        select(list_memberships).order_by(list_memberships.c.id)).mappings()]
     if flt is not None and flt != FacilityFilter():
         kept = {f["id"] for f in facility_records}
         event_rows = [e for e in event_rows if e["facility_id"] in kept]
         award_rows = [a for a in award_rows if a["facility_id"] in kept]
     known = _sources(conn, [r["source_id"] for group in (
-        facility_records, org_rows, rel_rows, event_rows, award_rows) for r in group])
+        facility_records, org_rows, rel_rows, event_rows, award_rows, listing_rows)
+        for r in group])
     facility_list: list[Facility] = [
         rec.facility_from_record(r, known[r["source_id"]]) for r in facility_records
     ]
@@ -280,4 +284,7 @@ def load_dataset(conn: Connection, flt: FacilityFilter | None = None) -> Dataset
             if (r["facility_id"], r["status"], r["as_of"]) not in current
         ],
         funding=[rec.funding_from_record(r, known[r["source_id"]]) for r in award_rows],
+        list_memberships=[
+            rec.list_membership_from_record(r, known[r["source_id"]]) for r in listing_rows
+        ],
     )

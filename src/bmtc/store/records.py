@@ -9,6 +9,7 @@ from typing import Any
 from bmtc.domain.model import (
     Facility,
     FundingAward,
+    ListMembership,
     Organization,
     Relationship,
     Source,
@@ -38,6 +39,12 @@ def organization_record(org: Organization, now: datetime, is_stub: bool = False)
     return {
         "id": org.id, "name": org.name, "kind": org.kind.value,
         "country_incorporation": org.country_incorporation, "country_hq": org.country_hq,
+        "country_principal_place": org.country_principal_place,
+        "government_level": org.government_level.value if org.government_level else None,
+        "nationalities": list(org.nationalities), "residence": org.residence,
+        "us_person": org.us_person, "senior_political_figure": org.senior_political_figure,
+        "publicly_traded": org.publicly_traded,
+        "activity_countries": list(org.activity_countries),
         "lei": org.lei, "aliases": list(org.aliases), "website": org.website,
         "coalition_member": org.coalition_member, "stages": [s.value for s in org.stages],
         "source_id": org.source.id, "verified": org.verified, "notes": org.notes,
@@ -49,6 +56,12 @@ def organization_from_record(row: Mapping[str, Any], source: Source) -> Organiza
     return Organization(
         id=row["id"], name=row["name"], kind=row["kind"],
         country_incorporation=row["country_incorporation"], country_hq=row["country_hq"],
+        country_principal_place=row["country_principal_place"],
+        government_level=row["government_level"], nationalities=tuple(row["nationalities"]),
+        residence=row["residence"], us_person=row["us_person"],
+        senior_political_figure=row["senior_political_figure"],
+        publicly_traded=row["publicly_traded"],
+        activity_countries=tuple(row["activity_countries"]),
         lei=row["lei"], aliases=tuple(row["aliases"]), website=row["website"],
         coalition_member=row["coalition_member"], stages=tuple(row["stages"]), source=source,
         verified=row["verified"], notes=row["notes"],
@@ -69,7 +82,10 @@ def relationship_record(rel: Relationship, now: datetime) -> Record:
         "kind": rel.kind.value, "equity_pct": _pct(rel.equity_pct),
         "voting_pct": _pct(rel.voting_pct), "board_seats_held": rel.board_seats_held,
         "board_seats_total": rel.board_seats_total, "debt_share_pct": _pct(rel.debt_share_pct),
-        "agreement": rel.agreement, "valid_from": rel.valid_from, "valid_to": rel.valid_to,
+        "agreement": rel.agreement,
+        "officer_rights": [o.value for o in rel.officer_rights],
+        "control_rights": list(rel.control_rights), "effective_control": rel.effective_control,
+        "valid_from": rel.valid_from, "valid_to": rel.valid_to,
         "source_id": rel.source.id, "verified": rel.verified, "notes": rel.notes,
         "updated_at": now,
     }
@@ -81,6 +97,8 @@ def relationship_from_record(row: Mapping[str, Any], source: Source) -> Relation
         equity_pct=_parse_pct(row["equity_pct"]), voting_pct=_parse_pct(row["voting_pct"]),
         board_seats_held=row["board_seats_held"], board_seats_total=row["board_seats_total"],
         debt_share_pct=_parse_pct(row["debt_share_pct"]), agreement=row["agreement"],
+        officer_rights=tuple(row["officer_rights"]), control_rights=tuple(row["control_rights"]),
+        effective_control=row["effective_control"],
         valid_from=row["valid_from"], valid_to=row["valid_to"], source=source,
         verified=row["verified"], notes=row["notes"],
     )
@@ -157,4 +175,21 @@ def funding_from_record(row: Mapping[str, Any], source: Source) -> FundingAward:
         program=row["program"], agency=row["agency"], instrument=row["instrument"],
         amount=row["amount"], currency=row["currency"], award_status=row["award_status"],
         announced=row["announced"], source=source, notes=row["notes"],
+    )
+
+
+def list_membership_record(entry: ListMembership, now: datetime) -> Record:
+    return {
+        "id": entry.id, "list_id": entry.list_id.value, "org_id": entry.org_id,
+        "listed_name": entry.listed_name, "listed_from": entry.listed_from,
+        "listed_to": entry.listed_to, "source_id": entry.source.id, "notes": entry.notes,
+        "updated_at": now,
+    }
+
+
+def list_membership_from_record(row: Mapping[str, Any], source: Source) -> ListMembership:
+    return ListMembership(
+        list_id=row["list_id"], org_id=row["org_id"], listed_name=row["listed_name"],
+        listed_from=row["listed_from"], listed_to=row["listed_to"], source=source,
+        notes=row["notes"],
     )

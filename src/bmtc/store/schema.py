@@ -60,6 +60,14 @@ organizations = Table(
     Column("kind", String(32), nullable=False),
     Column("country_incorporation", String(2)),
     Column("country_hq", String(2)),
+    Column("country_principal_place", String(2)),
+    Column("government_level", String(16)),
+    Column("nationalities", JSON, nullable=False),
+    Column("residence", String(2)),
+    Column("us_person", Boolean),
+    Column("senior_political_figure", Boolean),
+    Column("publicly_traded", Boolean),
+    Column("activity_countries", JSON, nullable=False),
     Column("lei", String(20)),
     Column("aliases", JSON, nullable=False),
     Column("website", Text),
@@ -86,6 +94,9 @@ relationships = Table(
     Column("board_seats_total", Integer),
     Column("debt_share_pct", String(32)),
     Column("agreement", Text),
+    Column("officer_rights", JSON, nullable=False),
+    Column("control_rights", JSON, nullable=False),
+    Column("effective_control", Boolean),
     Column("valid_from", String(10)),
     Column("valid_to", String(10)),
     _source_fk(),
@@ -159,6 +170,21 @@ funding_awards = Table(
     Column("notes", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_funding_facility", "facility_id"),
+)
+
+list_memberships = Table(
+    "list_memberships",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("list_id", String(40), nullable=False),
+    Column("org_id", String(120), ForeignKey("organizations.id"), nullable=False),
+    Column("listed_name", Text),
+    Column("listed_from", String(10)),
+    Column("listed_to", String(10)),
+    _source_fk(),
+    Column("notes", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_list_memberships_org", "org_id"),
 )
 
 changes = Table(

@@ -25,6 +25,7 @@ from bmtc.store.schema import (
     facilities,
     funding_awards,
     imports,
+    list_memberships,
     organizations,
     relationships,
     sources,
@@ -193,6 +194,7 @@ def apply_dataset(
         for group in (
             dataset.organizations, dataset.operator_stubs, dataset.relationships,
             dataset.facilities, dataset.status_events, dataset.funding,
+            dataset.list_memberships,
         )
         for e in group
     ]
@@ -227,6 +229,11 @@ def apply_dataset(
     summary.tables["funding"] = writer.upsert(
         funding_awards, "funding", [rec.funding_record(a, now) for a in dataset.funding],
         as_of=lambda r: r["announced"],
+    )
+    summary.tables["list_memberships"] = writer.upsert(
+        list_memberships, "list_membership",
+        [rec.list_membership_record(e, now) for e in dataset.list_memberships],
+        as_of=lambda r: r["listed_from"],
     )
     bulk_insert(conn, changes, writer.change_rows)
     summary.changes = len(writer.change_rows)
