@@ -47,8 +47,10 @@ def _slug(value: str) -> str:
 
 
 def _url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+\.[^\s]+$", value):
-        raise ValueError(f"{value!r} is not an http(s) URL")
+    # `urn:` names a statement inside an imported file (a BODS statement ID, an LEI record)
+    # when the file gives no web address for it.
+    if not re.match(r"^(https?://[^\s/]+\.[^\s]+|urn:[a-z0-9][a-z0-9-]*:\S+)$", value):
+        raise ValueError(f"{value!r} is not an http(s) URL or urn: name")
     return value
 
 

@@ -37,6 +37,9 @@ class Confidence(StrEnum):
     PRIMARY = "primary"
     SECONDARY = "secondary"
     UNCERTAIN = "uncertain"
+    # The statement names no source at all (e.g. a BODS statement without `source`): it may
+    # block a "clear" verdict but never proves a finding on its own.
+    UNSOURCED = "unsourced"
 
 
 class OrgKind(StrEnum):
