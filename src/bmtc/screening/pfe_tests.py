@@ -109,8 +109,10 @@ def _run_rule(ctx: Context, rule: Rule, target: str, sfe: SpecifiedStatus,
     if rule.test == "foreign_controlled":
         return _share_result(ctx, rule, target, sfe.fce_lo, sfe.fce_hi, sfe.base_hi,
                              set(), "foreign-controlled parties' holding", verdict)
-    sources_lo = sfe.sure() - {target}
-    sources_hi = sfe.possible() - {target}
+    # The target stays among the sources: its own status is decided by the SFE tests, and
+    # the batch engine measures every entity against one common source set.
+    sources_lo = sfe.sure()
+    sources_hi = sfe.possible()
     if rule.test == "sfe_aggregate_owner":
         lo, hi = ctx.group_shares(set(sfe.status), sources_lo, sources_hi,
                                   rule.metrics or _OWNERSHIP)
@@ -150,15 +152,15 @@ def _single_owner(ctx: Context, rule: Rule, target: str, sfe: SpecifiedStatus,
     ancestors = ctx.graph.ancestors(target)
     nodes = set(sfe.status)
     metrics = rule.metrics or _OWNERSHIP
-    strongest: tuple[float, float, str, str] = (0.0, 0.0, "", "")
-    for source in sorted(sources_hi & ancestors):
-        alone_lo = {source} if source in sources_lo else set()
-        lo, hi = ctx.group_shares(nodes, alone_lo, {source}, metrics,
+    low, high, source, metric = 0.0, 0.0, "", "equity"
+    for candidate in sorted(sources_hi & (ancestors | {target})):
+        alone_lo = {candidate} if candidate in sources_lo else set()
+        lo, hi = ctx.group_shares(nodes, alone_lo, {candidate}, metrics,
                                   blocked_lo=sources_lo, blocked_hi=sources_hi)
-        low, _ = best(lo, target)
-        high, metric = best(hi, target)
-        strongest = max(strongest, (low, high, source, metric))
-    low, high, source, metric = strongest
+        low = max(low, best(lo, target)[0])
+        candidate_high, candidate_metric = best(hi, target)
+        if candidate_high > high:
+            high, source, metric = candidate_high, candidate, candidate_metric
     bounds = Bounds(low, high)
     fired: Tri = True if rule.crosses(low) else (None if rule.crosses(high) else False)
     if not source:
