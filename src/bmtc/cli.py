@@ -20,13 +20,16 @@ from bmtc.analysis.atlas_stats import (
     stage_country_matrix,
 )
 from bmtc.domain.vocab import PRODUCTS, Material, Stage, Status
+from bmtc.io.ownership_files import OWNERSHIP_FORMATS
 from bmtc.io.problems import ImportFailed
-from bmtc.io.readers import FORMATS
+from bmtc.io.readers import FORMATS as TABLE_FORMATS
 from bmtc.io.tables import TABLES
 from bmtc.io.writers import EXPORT_FORMATS
 from bmtc.service import ImportOutcome, export_path, import_path, initialise
 from bmtc.store.queries import FacilityFilter
 from bmtc.store.store import Store
+
+FORMATS = (*TABLE_FORMATS, *OWNERSHIP_FORMATS)
 
 app = typer.Typer(
     name="bmtc", no_args_is_help=True, add_completion=False,
@@ -143,7 +146,8 @@ def import_(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Import a CSV, Excel, JSON, GeoJSON, Parquet, NAATBatt workbook or dataset folder."""
+    """Import a CSV, Excel, JSON, GeoJSON, Parquet, NAATBatt workbook or dataset folder, or
+    an ownership file (BODS 0.4, GLEIF Level 1 / Level 2, FollowTheMoney)."""
     if fmt is not None and fmt not in FORMATS:
         raise typer.BadParameter(f"{fmt!r}; choose one of {', '.join(FORMATS)}",
                                  param_hint="--format")
@@ -393,6 +397,8 @@ def vocab(as_json: JsonOption = False) -> None:
         _print_json(rows)
         return
     console.print(_table("Product vocabulary", rows, ["code", "label", "stages", "materials"]))
+
+
 
 
 def main() -> None:

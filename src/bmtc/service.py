@@ -12,6 +12,11 @@ from pathlib import Path
 
 from bmtc.io.importer import Progress, Rejected, parse_tables, write_rejects
 from bmtc.io.naatbatt import read_naatbatt
+from bmtc.io.ownership_files import (
+    OWNERSHIP_FORMATS,
+    detect_ownership_format,
+    read_ownership_file,
+)
 from bmtc.io.problems import ImportFailed
 from bmtc.io.readers import detect_format, read_file
 from bmtc.io.writers import write_dataset
@@ -55,6 +60,10 @@ def import_path(
     # over and over for nothing; nothing built here forms reference cycles worth collecting.
     gc.disable()
     try:
+        ownership = fmt if fmt in OWNERSHIP_FORMATS else (
+            detect_ownership_format(path) if fmt is None and path.is_file() else None)
+        if ownership is not None:
+            return _import_ownership(store, path, ownership)
         return _import(store, path, detect_format(path, fmt), skip_invalid, rejects_path,
                        as_of, progress)
     finally:
@@ -87,6 +96,14 @@ def _import(
                           fmt=fmt, rejected=len(rejected))
     report("Written", 1, 1)
     return ImportOutcome(path.name, fmt, summary, rejected, written_rejects, out_of_scope)
+
+
+def _import_ownership(store: Store, path: Path, fmt: str) -> ImportOutcome:
+    """BODS, GLEIF or FollowTheMoney: read whole (all or nothing), then stored like any
+    other dataset; parties the file names are upserted, their statements added."""
+    dataset = read_ownership_file(path, fmt)
+    summary = store.apply(dataset, file_name=path.name, file_sha256=file_digest(path), fmt=fmt)
+    return ImportOutcome(path.name, fmt, summary)
 
 
 def export_path(

@@ -1,0 +1,164 @@
+"""Screening use cases shared by the CLI and the Python API: find the party a name means,
+screen one party or all of them, show an ownership tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from bmtc.domain.dataset import Dataset
+from bmtc.domain.model import Organization
+from bmtc.domain.names import slugify
+from bmtc.io.ownership_files import read_ownership_file
+from bmtc.screening.bulk import screen_all
+from bmtc.screening.explain import screen
+from bmtc.screening.graph import OwnershipGraph, build_graph
+from bmtc.screening.pfe_tests import prior_year
+from bmtc.screening.registry import registry_from_graph
+from bmtc.screening.rules import Mode, RuleSet, pfe_testing_dates, rule_set
+from bmtc.screening.verdict import Determination
+
+
+class NotFound(LookupError):
+    """No party, or no single party, answers to a name."""
+
+    def __init__(self, query: str, candidates: list[tuple[str, str, float]]):
+        self.query = query
+        self.candidates = candidates
+        listed = "; ".join(f"{name} ({pid}, {score:.0f})" for pid, name, score in candidates)
+        super().__init__(f"no single party matches {query!r}"
+                         + (f"; closest: {listed}" if listed else ""))
+
+
+def graph_dataset(graph_file: Path) -> Dataset:
+    """An ownership file (BODS, GLEIF, FollowTheMoney) read on its own, not stored."""
+    return read_ownership_file(graph_file)
+
+
+def resolve(dataset: Dataset, query: str) -> Organization:
+    """The party an id, a name or an alias refers to; close spellings are accepted when one
+    candidate clearly leads."""
+    parties = {o.id: o for o in (*dataset.operator_stubs, *dataset.organizations)}
+    if query in parties:
+        return parties[query]
+    folded = query.casefold().strip()
+    exact = [o for o in parties.values()
+             if folded in {o.name.casefold(), *(a.casefold() for a in o.aliases)}]
+    if len({o.id for o in exact}) == 1:
+        return exact[0]
+    if slugify(query) in parties:
+        return parties[slugify(query)]
+    labels: dict[str, str] = {}
+    for org in parties.values():
+        for label in (org.name, *org.aliases):
+            labels[f"{org.id}\x1f{label}"] = label
+    scored = process.extract(query, labels, scorer=fuzz.WRatio, limit=12)
+    best: dict[str, float] = {}
+    for _, score, key in scored:
+        pid = key.split("\x1f")[0]
+        best[pid] = max(best.get(pid, 0.0), score)
+    ranked = sorted(best.items(), key=lambda item: -item[1])
+    candidates = [(pid, parties[pid].name, score) for pid, score in ranked[:5]]
+    if ranked and ranked[0][1] >= 86 and (len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= 4):
+        return parties[ranked[0][0]]
+    raise NotFound(query, candidates)
+
+
+@dataclass(frozen=True)
+class Dates:
+    as_of: str
+    list_date: str
+
+
+def testing_dates(rules: RuleSet, as_of: str | None, taxable_year: int | None) -> Dates:
+    """The dates a rule set tests on: `as_of` (default today), or for a PFE taxable year the
+    dates PFE-2 prescribes."""
+    if taxable_year is not None:
+        if rules.testing_date is None:
+            raise ValueError(f"{rules.id} has no taxable-year testing rule; use --as-of")
+        list_day, other_day = pfe_testing_dates(
+            rules, date(taxable_year, 1, 1), date(taxable_year, 12, 31))
+        return Dates(other_day, list_day)
+    day = as_of or date.today().isoformat()
+    return Dates(day, day)
+
+
+def screen_party(
+    dataset: Dataset, query: str, rules_id: str, *, as_of: str | None = None,
+    mode: Mode | None = None, taxable_year: int | None = None,
+) -> Determination:
+    rules = rule_set(rules_id)
+    dates = testing_dates(rules, as_of, taxable_year)
+    party = resolve(dataset, query)
+    graph = build_graph(dataset, dates.as_of)
+    return screen(graph, party.id, rules, mode, list_date=dates.list_date)
+
+
+def screen_everyone(
+    dataset: Dataset, rules_id: str, *, as_of: str | None = None, mode: Mode | None = None,
+    taxable_year: int | None = None,
+) -> pd.DataFrame:
+    """One row per party: status and every test's outcome (yes / no / unknown)."""
+    rules = rule_set(rules_id)
+    dates = testing_dates(rules, as_of, taxable_year)
+    graph = build_graph(dataset, dates.as_of)
+    registry = registry_from_graph(graph, rules.covered_nations, dates.list_date,
+                                   prior_year(date.fromisoformat(dates.as_of)))
+    result = screen_all(registry, rules, dates.as_of, mode, dates.list_date)
+    names = {pid: graph.parties[pid].name for pid in result.ids}
+    frame = pd.DataFrame({
+        "org_id": result.ids,
+        "name": [names[pid] for pid in result.ids],
+        "status": [str(s) for s in result.status],
+        "ruleset": rules.id,
+        "ruleset_version": rules.version,
+        "as_of": dates.as_of,
+        "mode": result.mode,
+    })
+    labels = {0: "no", 1: "unknown", 2: "yes"}
+    for test_id, values in result.tests.items():
+        frame[test_id] = [labels[int(v)] for v in values]
+    return frame
+
+
+def ownership_tree(dataset: Dataset, query: str, as_of: str | None = None,
+                   depth: int = 8) -> dict[str, Any]:
+    """The owners of a party, and theirs, with stakes; a party already shown is not
+    expanded again (so cycles end)."""
+    party = resolve(dataset, query)
+    graph = build_graph(dataset, as_of or date.today().isoformat())
+    return _tree(graph, party.id, depth, {party.id}, None)
+
+
+def _tree(graph: OwnershipGraph, party: str, depth: int, seen: set[str],
+          stake: dict[str, Any] | None) -> dict[str, Any]:
+    org = graph.parties[party]
+    node: dict[str, Any] = {
+        "org_id": party, "name": org.name, "kind": org.kind.value,
+        "country": org.country_incorporation or org.country_hq,
+        "lists": [f"{m.list_id.value} ({m.listed_from or '?'})"
+                  for m in graph.listings.get(party, [])],
+        "stake": stake, "owners": [],
+    }
+    if depth == 0:
+        return node
+    for holding in sorted(graph.holders_of.get(party, []), key=lambda h: -h.equity.hi):
+        rel = holding.relationship
+        info = {
+            "kind": rel.kind.value, "equity": str(holding.equity), "voting": str(holding.voting),
+            "board": str(holding.board), "source": rel.source.url,
+            "as_of": rel.source.as_of, "confidence": rel.source.confidence.value,
+        }
+        if holding.holder in seen:
+            node["owners"].append({"org_id": holding.holder,
+                                   "name": graph.parties[holding.holder].name,
+                                   "stake": info, "owners": [], "repeated": True})
+            continue
+        node["owners"].append(_tree(graph, holding.holder, depth - 1,
+                                    seen | {holding.holder}, info))
+    return node
