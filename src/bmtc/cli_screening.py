@@ -136,9 +136,10 @@ def _print_verdict(verdict: Determination) -> None:
                                          "confidence"]))
     for test_id, path in verdict.paths[:10]:
         hops = " -> ".join([path.source, *(f"{h.stake} -> {h.subject}" for h in path.hops)])
-        console.print(f"Path ({test_id}): {hops}  [product {path.product_lo * 100:.4g}%"
-                      f"{'' if path.product_lo == path.product_hi else '-%.4g%%' % (path.product_hi * 100)}]",
-                      markup=False)
+        product = f"{path.product_lo * 100:.4g}%"
+        if path.product_hi != path.product_lo:
+            product += f"-{path.product_hi * 100:.4g}%"
+        console.print(f"Path ({test_id}): {hops}  [product {product}]", markup=False)
         for hop in path.hops:
             console.print(f"    {hop.holder} -> {hop.subject} {hop.stake}: {hop.source_url}",
                           markup=False, style="dim")
