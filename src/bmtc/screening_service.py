@@ -12,9 +12,11 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from bmtc.domain.dataset import Dataset
-from bmtc.domain.model import Organization
+from bmtc.domain.model import ListMembership, Organization
 from bmtc.domain.names import slugify
+from bmtc.io.importer import parse_tables
 from bmtc.io.ownership_files import read_ownership_file
+from bmtc.io.readers import read_file
 from bmtc.screening.bulk import screen_all
 from bmtc.screening.explain import screen
 from bmtc.screening.graph import OwnershipGraph, build_graph
@@ -22,6 +24,7 @@ from bmtc.screening.pfe_tests import prior_year
 from bmtc.screening.registry import registry_from_graph
 from bmtc.screening.rules import Mode, RuleSet, pfe_testing_dates, rule_set
 from bmtc.screening.verdict import Determination
+from bmtc.service import bundled_atlas
 
 
 class NotFound(LookupError):
@@ -35,9 +38,45 @@ class NotFound(LookupError):
                          + (f"; closest: {listed}" if listed else ""))
 
 
-def graph_dataset(graph_file: Path) -> Dataset:
-    """An ownership file (BODS, GLEIF, FollowTheMoney) read on its own, not stored."""
-    return read_ownership_file(graph_file)
+def graph_dataset(graph_file: Path, reference: Dataset | None = None) -> Dataset:
+    """An ownership file (BODS, GLEIF, FollowTheMoney) read on its own, not stored.
+
+    The government lists the file's parties are on come from `reference` (by default the
+    bundled atlas): a party takes the list entries of the reference party with the same LEI,
+    or failing that the same name or alias.
+    """
+    dataset = read_ownership_file(graph_file)
+    dataset.list_memberships.extend(carried_listings(dataset, reference or bundled_dataset()))
+    return dataset
+
+
+def bundled_dataset() -> Dataset:
+    with bundled_atlas() as folder:
+        raw = read_file(folder, "folder")
+    return parse_tables(raw, lambda _table, _ids: set()).dataset
+
+
+def carried_listings(dataset: Dataset, reference: Dataset) -> list[ListMembership]:
+    by_lei = {o.lei: o.id for o in reference.organizations if o.lei}
+    by_name: dict[str, set[str]] = {}
+    for org in reference.organizations:
+        for label in (org.name, *org.aliases):
+            by_name.setdefault(_name_key(label), set()).add(org.id)
+    entries: dict[str, list[ListMembership]] = {}
+    for entry in reference.list_memberships:
+        entries.setdefault(entry.org_id, []).append(entry)
+    present = {(m.org_id, m.list_id) for m in dataset.list_memberships}
+    carried = []
+    for org in dataset.organizations:
+        match = by_lei.get(org.lei or "")
+        if match is None:
+            named = set().union(*(by_name.get(_name_key(label), set())
+                                  for label in (org.name, *org.aliases)))
+            match = next(iter(named)) if len(named) == 1 else None
+        for entry in entries.get(match or "", []):
+            if (org.id, entry.list_id) not in present:
+                carried.append(entry.model_copy(update={"org_id": org.id}))
+    return carried
 
 
 def resolve(dataset: Dataset, query: str) -> Organization:
@@ -67,6 +106,11 @@ def resolve(dataset: Dataset, query: str) -> Organization:
     if ranked and ranked[0][1] >= 86 and (len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= 4):
         return parties[ranked[0][0]]
     raise NotFound(query, candidates)
+
+
+def _name_key(label: str) -> str:
+    # Punctuation and spacing differ between registers ("Co., Limited" / "Co. Limited").
+    return "".join(ch for ch in label.casefold() if ch.isalnum())
 
 
 @dataclass(frozen=True)

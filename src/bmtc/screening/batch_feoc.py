@@ -8,6 +8,7 @@ from bmtc.screening.batch import (
     BatchResult,
     any_over_edges,
     combine,
+    crosses_array,
     list_hits,
     make_gate,
     problems_reaching,
@@ -48,7 +49,10 @@ def screen_feoc(reg: Registry, rules: RuleSet, as_of: str, mode: Mode) -> BatchR
         metrics = control_rule.metrics or _METRICS
         lo, hi = government_control(reg, rules, mode, metrics)
         control = tri_from_bounds(lo, hi, control_rule)
-    foreign = np.where(control == YES, YES, reg.foreign).astype(np.int8)
+    foreign = np.where(control == YES, YES,
+                       _foreign_status(reg, rules, mode, control_rule.metrics
+                                       if control_rule and control_rule.metrics else _METRICS)
+                       ).astype(np.int8)
     government = np.where(reg.government_of >= 0, YES,
                           np.where(reg.maybe_government_of >= 0, UNKNOWN, NO)).astype(np.int8)
     tests: dict[str, I8] = {}
@@ -57,8 +61,7 @@ def screen_feoc(reg: Registry, rules: RuleSet, as_of: str, mode: Mode) -> BatchR
         if rule.test == "foreign_entity":
             tests[rule.id] = foreign
         elif rule.test == "listed":
-            # The base status of a counterparty uses its own foreign status.
-            base.append(np.where(list_hits(reg.listed, rule), reg.foreign, NO).astype(np.int8))
+            base.append(np.where(list_hits(reg.listed, rule), foreign, NO).astype(np.int8))
             tests[rule.id] = np.where(list_hits(reg.listed, rule), foreign, NO).astype(np.int8)
         elif rule.test == "is_government":
             tests[rule.id] = government
@@ -81,6 +84,22 @@ def screen_feoc(reg: Registry, rules: RuleSet, as_of: str, mode: Mode) -> BatchR
     outcome = np.where((outcome == NO) & problems_reaching(reg), UNKNOWN, outcome)
     status = np.array(["clear", "insufficient_data", "feoc"])[outcome]
     return BatchResult(reg.ids, rules.id, mode, status, tests)
+
+
+def _foreign_status(reg: Registry, rules: RuleSet, mode: Mode, metrics: tuple[str, ...]) -> I8:
+    stakes = stake_matrices(reg, metrics)
+    gate = make_gate(mode, rules.control_threshold_pct, rules.control_threshold_inclusive)
+    bounds = []
+    for sources, table in ((reg.foreign == YES, stakes.lo), (reg.foreign != NO, stakes.hi)):
+        shares = propagate(table, sources.astype(np.float64)[:, None], np.zeros(reg.size, bool),
+                           gate)
+        bounds.append(np.maximum.reduce([shares[m] for m in metrics])[:, 0])
+    surely = crosses_array(bounds[0], rules.control_threshold_pct,
+                           rules.control_threshold_inclusive)
+    maybe = crosses_array(bounds[1], rules.control_threshold_pct,
+                          rules.control_threshold_inclusive)
+    controlled = np.where(surely, YES, np.where(maybe, UNKNOWN, NO))
+    return np.maximum(reg.foreign, controlled).astype(np.int8)
 
 
 def _contract_control(reg: Registry, counterparty: I8) -> I8:

@@ -71,22 +71,41 @@ def government_control(ctx: Context, rule: Rule, shares: GovernmentShares,
     return outcome, strongest[0], strongest[1]
 
 
-def base_feoc(ctx: Context, rules: list[Rule], shares: GovernmentShares, party: str) -> Tri:
+def foreign_status(ctx: Context, nodes: set[str], metrics: tuple[str, ...]) -> dict[str, Tri]:
+    """FEOC-D-6: foreign in itself, or owned or controlled (at the control threshold, through
+    intermediaries as the mode reads it) by foreign parties."""
+    surely = {p for p in nodes if ctx.facts(p).foreign is True}
+    maybe = {p for p in nodes if ctx.facts(p).foreign is not False}
+    lo, hi = ctx.group_shares(nodes, surely, maybe, metrics)
+    status: dict[str, Tri] = {}
+    for party in nodes:
+        controlled: Tri = True if ctx.rules.control_crosses(best(lo, party)[0]) else (
+            None if ctx.rules.control_crosses(best(hi, party)[0]) else False)
+        status[party] = tri_any([ctx.facts(party).foreign, controlled])
+    return status
+
+
+def base_feoc(ctx: Context, rules: list[Rule], shares: GovernmentShares,
+              foreign: dict[str, Tri], party: str) -> Tri:
     """FEOC status of a party from everything but contracts (used for counterparties)."""
     facts = ctx.facts(party)
     on = ctx.graph.as_of
     outcomes: list[Tri] = []
+    control_rule = next((r for r in rules if r.test == "government_control"), None)
+    governed: Tri = False
+    if control_rule is not None and control_rule.in_effect(on):
+        governed = government_control(ctx, control_rule, shares, party)[0]
     for rule in rules:
         if not rule.in_effect(on):
             continue
         if rule.test == "listed" and ctx.listed(party, rule, on):
-            outcomes.append(True if facts.foreign else facts.foreign)
+            outcomes.append(True if governed else foreign[party])
         elif rule.test == "is_government":
             outcomes.append(_is_government(facts.government_of, facts.maybe_government_of))
         elif rule.test == "jurisdiction":
             outcomes.append(facts.jurisdiction)
         elif rule.test == "government_control":
-            outcomes.append(government_control(ctx, rule, shares, party)[0])
+            outcomes.append(governed)
     return tri_any(outcomes)
 
 
@@ -99,17 +118,18 @@ def _is_government(sure: str | None, maybe: str | None) -> Tri:
 def run_feoc(ctx: Context, target: str, nodes: set[str], verdict: Determination) -> None:
     on = ctx.graph.as_of
     rules = ctx.rules.rules_on(on)
-    facts = ctx.facts(target)
     control_rule = next((r for r in rules if r.test == "government_control"), None)
     metrics = control_rule.metrics if control_rule and control_rule.metrics else _METRICS
     shares = government_shares(ctx, nodes, metrics)
     control: tuple[Tri, str | None, Bounds] = (False, None, Bounds(0.0, 0.0))
     if control_rule is not None and control_rule.in_effect(on):
         control = government_control(ctx, control_rule, shares, target)
-    foreign: Tri = True if control[0] else facts.foreign
+    foreign_of = foreign_status(ctx, nodes, metrics)
+    foreign: Tri = True if control[0] else foreign_of[target]
     outcomes: list[Tri] = []
     for rule in rules:
-        test = _run_rule(ctx, rule, target, foreign, control, shares, rules, verdict)
+        test = _run_rule(ctx, rule, target, foreign, control, shares, foreign_of, rules,
+                         verdict)
         verdict.tests.append(test)
         if test.in_effect and not rule.precondition:
             outcomes.append(test.fired)
@@ -120,15 +140,16 @@ def run_feoc(ctx: Context, target: str, nodes: set[str], verdict: Determination)
 
 def _run_rule(
     ctx: Context, rule: Rule, target: str, foreign: Tri,
-    control: tuple[Tri, str | None, Bounds], shares: GovernmentShares, rules: list[Rule],
-    verdict: Determination,
+    control: tuple[Tri, str | None, Bounds], shares: GovernmentShares,
+    foreign_of: dict[str, Tri], rules: list[Rule], verdict: Determination,
 ) -> TestResult:
     on = ctx.graph.as_of
     facts = ctx.facts(target)
     party = ctx.graph.parties[target]
     if rule.test == "foreign_entity":
         homes = ", ".join(sorted(party.home_countries)) or "not recorded"
-        return result(rule, foreign, on, f"home countries: {homes}")
+        how = "" if facts.foreign or not foreign else "; owned or controlled by foreign parties"
+        return result(rule, foreign, on, f"home countries: {homes}{how}")
     if rule.test == "listed":
         entries = ctx.listed(target, rule, on)
         if not entries:
@@ -161,7 +182,7 @@ def _run_rule(
     if rule.test == "government_control":
         return _control_result(ctx, rule, target, control, shares, verdict)
     if rule.test == "contract_control":
-        return _contract_result(ctx, rule, target, shares, rules, verdict)
+        return _contract_result(ctx, rule, target, shares, foreign_of, rules, verdict)
     raise ValueError(f"{rule.id}: test {rule.test!r} does not belong in a FEOC rule set")
 
 
@@ -184,8 +205,8 @@ def _control_result(
 
 
 def _contract_result(
-    ctx: Context, rule: Rule, target: str, shares: GovernmentShares, rules: list[Rule],
-    verdict: Determination,
+    ctx: Context, rule: Rule, target: str, shares: GovernmentShares,
+    foreign_of: dict[str, Tri], rules: list[Rule], verdict: Determination,
 ) -> TestResult:
     on = ctx.graph.as_of
     outcomes: list[Tri] = []
@@ -193,7 +214,7 @@ def _contract_result(
     for rel in ctx.graph.contracts_of.get(target, []):
         if not rel.in_force(on):
             continue
-        counterparty = base_feoc(ctx, rules, shares, rel.owner_id)
+        counterparty = base_feoc(ctx, rules, shares, foreign_of, rel.owner_id)
         if counterparty is False:
             continue
         effective = rel.effective_control
