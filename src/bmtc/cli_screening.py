@@ -39,7 +39,7 @@ def _mode(value: str | None) -> Mode | None:
     if value is not None and value not in MODES:
         raise typer.BadParameter(f"{value!r}; choose one of {', '.join(MODES)}",
                                  param_hint="--mode")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def _ruleset(value: str) -> str:
