@@ -16,6 +16,9 @@ from bmtc.io.tables import (
     relationship_to_row,
     status_event_to_row,
 )
+from bmtc.screening.rules import Mode
+from bmtc.screening.verdict import Determination
+from bmtc.screening_service import screen_everyone, screen_party
 from bmtc.service import ImportOutcome, export_path, import_path, initialise
 from bmtc.store.queries import FacilityFilter
 from bmtc.store.store import Store
@@ -96,6 +99,18 @@ class Atlas:
         dataset = self.store.load()
         as_of = dataset.info.as_of if dataset.info else None
         return quality_report(dataset.facilities, dataset.organizations, as_of, stale_months)
+
+    def screen(self, org: str, ruleset: str = "feoc-doe-2024", *, as_of: str | None = None,
+               mode: Mode | None = None, taxable_year: int | None = None) -> Determination:
+        """An explained FEOC / PFE verdict for one organization (id or name)."""
+        return screen_party(self.store.load(), org, ruleset, as_of=as_of, mode=mode,
+                            taxable_year=taxable_year)
+
+    def screen_all(self, ruleset: str = "feoc-doe-2024", *, as_of: str | None = None,
+                   mode: Mode | None = None, taxable_year: int | None = None) -> pd.DataFrame:
+        """Every organization's status and test outcomes under one rule set."""
+        return screen_everyone(self.store.load(), ruleset, as_of=as_of, mode=mode,
+                               taxable_year=taxable_year)
 
     def facility_table(self) -> pd.DataFrame:
         """All facilities in the interchange layout (the columns of facilities.csv)."""
