@@ -6,7 +6,14 @@ from datetime import date
 
 from hypothesis import strategies as st
 
-from bmtc.domain.model import Facility, FundingAward, Organization, Relationship, Source
+from bmtc.domain.model import (
+    Facility,
+    FundingAward,
+    ListMembership,
+    Organization,
+    Relationship,
+    Source,
+)
 from bmtc.domain.percent import PercentRange
 from bmtc.domain.quantities import CAPACITY_UNITS, Capacity
 from bmtc.domain.vocab import CHEMISTRIES, PRODUCTS, Stage, Status
@@ -81,15 +88,33 @@ def facilities(draw: st.DrawFn, operator_ids: list[str]) -> Facility:
     )
 
 
+tri_state = st.sampled_from([True, False, None])
+
+
 @st.composite
 def organizations(draw: st.DrawFn, org_id: str) -> Organization:
+    kind = draw(st.sampled_from(["company", "government", "state_body",
+                                 "state_owned_enterprise", "person", "political_party"]))
+    person = kind == "person"
+    governing = kind in {"government", "state_body", "state_owned_enterprise",
+                         "political_party"}
     return Organization(
         id=org_id,
         name=draw(free_text),
-        kind=draw(st.sampled_from(["company", "government", "state_body",
-                                   "state_owned_enterprise", "person"])),
+        kind=kind,
         country_incorporation=draw(st.none() | st.sampled_from(["US", "CA", "CN", "KR"])),
         country_hq=draw(st.none() | st.sampled_from(["US", "CA", "MX", "JP"])),
+        country_principal_place=draw(st.none() | st.sampled_from(["CN", "US"])),
+        government_level=draw(st.none() | st.sampled_from(["national", "subnational"]))
+        if governing else None,
+        nationalities=tuple(draw(st.lists(st.sampled_from(["CN", "US", "KR"]), max_size=2,
+                                          unique=True))) if person else (),
+        residence=draw(st.none() | st.sampled_from(["CN", "CA"])) if person else None,
+        us_person=draw(tri_state) if person else None,
+        senior_political_figure=draw(tri_state) if person else None,
+        publicly_traded=draw(tri_state),
+        activity_countries=tuple(draw(st.lists(st.sampled_from(["CN", "US"]), max_size=2,
+                                               unique=True))),
         aliases=tuple(draw(st.lists(words.filter(lambda w: ";" not in w), max_size=2))),
         coalition_member=draw(st.booleans()),
         stages=tuple(draw(st.lists(st.sampled_from(list(Stage)), max_size=2, unique=True))),
@@ -110,10 +135,17 @@ def relationships(draw: st.DrawFn, org_ids: list[str]) -> Relationship:
                                  unique=True))
     total = draw(st.none() | st.integers(1, 15))
     start = draw(st.none() | partial_dates)
+    kind = draw(st.sampled_from(["ownership", "joint_venture", "licence", "offtake",
+                                 "directorship", "debt"]))
     return Relationship(
-        owner_id=owner, owned_id=owned,
-        kind=draw(st.sampled_from(["ownership", "joint_venture", "licence", "offtake"])),
+        owner_id=owner, owned_id=owned, kind=kind,
         equity_pct=draw(percents), voting_pct=draw(percents),
+        debt_share_pct=draw(percents) if kind == "debt" else None,
+        officer_rights=tuple(draw(st.lists(st.sampled_from(["board", "ceo", "cfo"]),
+                                           max_size=2, unique=True))),
+        control_rights=tuple(draw(st.lists(st.sampled_from(["sourcing", "operations"]),
+                                           max_size=2, unique=True))),
+        effective_control=draw(tri_state) if kind == "licence" else None,
         board_seats_total=total,
         board_seats_held=None if total is None else draw(st.integers(0, total)),
         agreement=draw(st.none() | free_text),
@@ -135,4 +167,15 @@ def funding_awards(draw: st.DrawFn, org_ids: list[str],
         award_status=draw(st.sampled_from(["selected", "awarded", "terminated"])),
         announced=draw(st.none() | partial_dates), source=draw(sources),
         notes=draw(st.none() | free_text),
+    )
+
+
+@st.composite
+def list_memberships(draw: st.DrawFn, org_ids: list[str]) -> ListMembership:
+    start = draw(st.none() | partial_dates)
+    return ListMembership(
+        list_id=draw(st.sampled_from(["ofac-sdn", "dod-1260h", "uflpa", "ndaa-fy2024-154b"])),
+        org_id=draw(st.sampled_from(org_ids)), listed_name=draw(st.none() | free_text),
+        listed_from=start, listed_to=None if start is None else draw(st.none() | st.just("2100")),
+        source=draw(sources), notes=draw(st.none() | free_text),
     )

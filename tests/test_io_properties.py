@@ -19,7 +19,13 @@ from bmtc.io.writers import neutralize, write_dataset
 from bmtc.service import import_path
 from bmtc.store.store import Store
 from tests.snapshot import snapshot
-from tests.strategies import facilities, funding_awards, organizations, relationships
+from tests.strategies import (
+    facilities,
+    funding_awards,
+    list_memberships,
+    organizations,
+    relationships,
+)
 
 SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -35,8 +41,9 @@ def datasets(draw: st.DrawFn) -> Dataset:
     rels = draw(st.lists(relationships(org_ids), max_size=4, unique_by=lambda r: r.id))
     awards = draw(st.lists(funding_awards(org_ids, [f.id for f in facility_list]), max_size=3,
                            unique_by=lambda a: a.id))
+    listings = draw(st.lists(list_memberships(org_ids), max_size=3, unique_by=lambda m: m.id))
     return Dataset(organizations=orgs, relationships=rels, facilities=facility_list,
-                   funding=awards)
+                   funding=awards, list_memberships=listings)
 
 
 def _no_store(_table: str, _ids: set[str]) -> set[str]:
