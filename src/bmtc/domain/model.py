@@ -228,6 +228,11 @@ class Relationship(Entity):
         return in_force(self.valid_from, self.valid_to, on)
 
 
+# Notes of a relationship a source declared as indirect (held through others): screening
+# counts it only when the chain it summarises is not recorded.
+INDIRECT_NOTE = "indirect (as declared)"
+
+
 def in_force(valid_from: str | None, valid_to: str | None, on: str) -> bool:
     """Whether a span of partial dates covers `on`: "2024" runs from 2024-01-01 to
     2024-12-31, so a start counts from its first day and an end to its last."""

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bmtc.domain.dataset import Dataset
-from bmtc.domain.model import ListMembership, Organization, Relationship
+from bmtc.domain.model import INDIRECT_NOTE, ListMembership, Organization, Relationship
 from bmtc.domain.percent import PercentRange
 from bmtc.domain.vocab import CONTRACT_KINDS, Confidence, RelationshipKind
 
@@ -108,7 +108,9 @@ class OwnershipGraph:
 def build_graph(dataset: Dataset, as_of: str) -> OwnershipGraph:
     parties = {o.id: o for o in (*dataset.operator_stubs, *dataset.organizations)}
     graph = OwnershipGraph(as_of=as_of, parties=parties)
-    for rel in sorted(dataset.relationships, key=lambda r: r.id):
+    indirect = [r for r in dataset.relationships if (r.notes or "").startswith(INDIRECT_NOTE)]
+    direct = [r for r in dataset.relationships if not (r.notes or "").startswith(INDIRECT_NOTE)]
+    for rel in sorted(direct, key=lambda r: r.id):
         # Contracts are kept whatever their dates: some tests look at the prior year.
         if not rel.in_force(as_of) and rel.kind not in CONTRACT_KINDS:
             continue
@@ -120,6 +122,12 @@ def build_graph(dataset: Dataset, as_of: str) -> OwnershipGraph:
                     f"{rel.owner_id} -> {rel.owned_id}: {party!r} is not a known party"))
             continue
         _add_relationship(graph, rel)
+    for rel in sorted(indirect, key=lambda r: r.id):
+        # A declared indirect interest summarises a chain; counting it beside the recorded
+        # chain would count the same holding twice.
+        if (rel.in_force(as_of) and rel.owner_id in parties and rel.owned_id in parties
+                and rel.owner_id not in graph.ancestors(rel.owned_id)):
+            _add_relationship(graph, rel)
     for entry in sorted(dataset.list_memberships, key=lambda m: m.id):
         graph.all_listings[entry.org_id].append(entry)
         if entry.in_force(as_of):
