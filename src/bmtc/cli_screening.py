@@ -15,7 +15,9 @@ from bmtc.screening.verdict import Determination
 from bmtc.screening_service import (
     NotFound,
     graph_dataset,
+    match_names,
     ownership_tree,
+    read_match_queries,
     screen_everyone,
     screen_party,
 )
@@ -197,3 +199,34 @@ def _label(node: dict[str, Any]) -> str:
 def _grow(branch: Tree, node: dict[str, Any]) -> None:
     for owner in node["owners"]:
         _grow(branch.add(_label(owner)), owner)
+
+
+@app.command("match")
+def match_(
+    file: Annotated[Path, typer.Argument(help="CSV, Excel or JSON with a `name` column "
+                                              "(optional id, country, lei, aliases).")],
+    limit: Annotated[int, typer.Option(help="Candidates per name.")] = 3,
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Write the candidates as CSV.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Match supplier names against the stored organizations: candidates with a score, a
+    decision (match / possible) and the reasons for it."""
+    if not file.exists():
+        raise Failed(f"{file}: does not exist")
+    try:
+        queries = read_match_queries(file)
+    except ValueError as exc:
+        raise Failed(str(exc)) from None
+    with _store(db) as store:
+        dataset = store.load()
+    frame = match_names(dataset, queries, limit)
+    if output is not None:
+        frame.to_csv(output, index=False)
+    if as_json:
+        _print_json(frame.to_dict("records"))
+        return
+    console.print(_table(f"Candidates for {len(queries)} names", frame.to_dict("records"),
+                         ["query_name", "candidate_id", "candidate_name", "score", "decision",
+                          "reasons"]))

@@ -17,6 +17,7 @@ from bmtc.domain.names import slugify
 from bmtc.io.importer import parse_tables
 from bmtc.io.ownership_files import read_ownership_file
 from bmtc.io.readers import read_file
+from bmtc.matching import Matcher, MatchRecord
 from bmtc.screening.bulk import screen_all
 from bmtc.screening.explain import screen
 from bmtc.screening.graph import OwnershipGraph, build_graph
@@ -66,6 +67,10 @@ def carried_listings(dataset: Dataset, reference: Dataset) -> list[ListMembershi
     for entry in reference.list_memberships:
         entries.setdefault(entry.org_id, []).append(entry)
     present = {(m.org_id, m.list_id) for m in dataset.list_memberships}
+    listed = [o for o in reference.organizations if o.id in entries]
+    matcher = Matcher([MatchRecord(id=o.id, name=o.name, aliases=o.aliases, lei=o.lei,
+                                   country=o.country_incorporation or o.country_hq)
+                       for o in listed])
     carried = []
     for org in dataset.organizations:
         match = by_lei.get(org.lei or "")
@@ -73,6 +78,13 @@ def carried_listings(dataset: Dataset, reference: Dataset) -> list[ListMembershi
             named = set().union(*(by_name.get(_name_key(label), set())
                                   for label in (org.name, *org.aliases)))
             match = next(iter(named)) if len(named) == 1 else None
+        if match is None:
+            # Spellings differ between registers: accept a confident match only.
+            found = matcher.candidates(MatchRecord(
+                id=org.id, name=org.name, aliases=org.aliases, lei=org.lei,
+                country=org.country_incorporation or org.country_hq), limit=2)
+            confident = [c for c in found if c.decision == "match"]
+            match = confident[0].candidate_id if len(confident) == 1 else None
         for entry in entries.get(match or "", []):
             if (org.id, entry.list_id) not in present:
                 carried.append(entry.model_copy(update={"org_id": org.id}))
@@ -206,3 +218,54 @@ def _tree(graph: OwnershipGraph, party: str, depth: int, seen: set[str],
         node["owners"].append(_tree(graph, holding.holder, depth - 1,
                                     seen | {holding.holder}, info))
     return node
+
+
+def read_match_queries(path: Path) -> list[MatchRecord]:
+    """Names to match from CSV, Excel or JSON: a `name` column, optional `id`, `country`,
+    `lei` and `aliases` (`;`-separated)."""
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm", ".xls"}:
+        frame = pd.read_excel(path, dtype=str, engine="calamine")
+    elif suffix == ".json":
+        frame = pd.read_json(path, dtype=str)
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    if "name" not in frame.columns:
+        raise ValueError(f"{path.name}: needs a `name` column (found: "
+                         f"{', '.join(map(str, frame.columns)) or 'none'})")
+    first_row = 1 if suffix == ".json" else 2
+    queries = []
+    for number, row in enumerate(frame.fillna("").to_dict("records"), start=first_row):
+        name = str(row.get("name", "")).strip()
+        if not name:
+            raise ValueError(f"{path.name}, row {number}, name: is blank")
+        aliases = tuple(a.strip() for a in str(row.get("aliases", "")).split(";") if a.strip())
+        queries.append(MatchRecord(
+            id=str(row.get("id") or f"row-{number}"), name=name, aliases=aliases,
+            lei=str(row.get("lei") or "") or None, country=str(row.get("country") or "") or None,
+        ))
+    return queries
+
+
+def match_names(dataset: Dataset, queries: list[MatchRecord], limit: int = 3) -> pd.DataFrame:
+    """Candidates among the stored organizations for each query, with scores and reasons."""
+    reference = [
+        MatchRecord(id=o.id, name=o.name, aliases=o.aliases, lei=o.lei,
+                    country=o.country_incorporation or o.country_hq)
+        for o in (*dataset.operator_stubs, *dataset.organizations)
+    ]
+    matcher = Matcher(reference)
+    rows = []
+    for query in queries:
+        found = [c for c in matcher.candidates(query, limit=limit) if c.decision != "no_match"]
+        if not found:
+            rows.append({"query_id": query.id, "query_name": query.name, "candidate_id": None,
+                         "candidate_name": None, "score": 0.0, "decision": "no_match",
+                         "reasons": ""})
+        for candidate in found:
+            rows.append({"query_id": query.id, "query_name": query.name,
+                         "candidate_id": candidate.candidate_id,
+                         "candidate_name": candidate.candidate_name,
+                         "score": round(candidate.score, 3), "decision": candidate.decision,
+                         "reasons": "; ".join(candidate.reasons)})
+    return pd.DataFrame(rows)
