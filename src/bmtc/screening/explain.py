@@ -11,7 +11,7 @@ from bmtc.screening.context import Context
 from bmtc.screening.feoc_tests import run_feoc
 from bmtc.screening.graph import OwnershipGraph
 from bmtc.screening.pfe_tests import run_pfe
-from bmtc.screening.rules import Mode, RuleSet
+from bmtc.screening.rules import Mode, RuleSet, check_in_effect
 from bmtc.screening.verdict import Determination, Gap
 
 
@@ -23,6 +23,7 @@ def screen(
     another day use `list_date`)."""
     if org_id not in graph.parties:
         raise KeyError(org_id)
+    check_in_effect(rules, graph.as_of)
     chosen: Mode = mode or rules.default_mode
     ctx = Context(graph, rules, chosen, list_date or graph.as_of)
     party = graph.parties[org_id]

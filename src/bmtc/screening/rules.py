@@ -223,6 +223,15 @@ def rule_set(rule_set_id: str) -> RuleSet:
     return sets[rule_set_id]
 
 
+def check_in_effect(rules: RuleSet, on: str) -> None:
+    """Refuse a date before the rule set took effect: its tests would answer questions the
+    law then in force did not ask, and an empty answer would read as "clear"."""
+    if on < rules.effective_from:
+        raise ValueError(
+            f"{rules.id} takes effect on {rules.effective_from}; it does not apply on {on}"
+        )
+
+
 def pfe_testing_dates(rules: RuleSet, year_start: date, year_end: date) -> tuple[str, str]:
     """(date for the first-day SFE list tests, date for every other test) in a taxable year.
 
