@@ -15,8 +15,9 @@ from bmtc.domain.dataset import Dataset
 from bmtc.domain.model import ListMembership, Organization
 from bmtc.domain.names import slugify
 from bmtc.io.importer import parse_tables
-from bmtc.io.ownership_files import read_ownership_file
-from bmtc.io.readers import read_file
+from bmtc.io.ownership_files import detect_ownership_format, read_ownership_file
+from bmtc.io.problems import ImportFailed
+from bmtc.io.readers import detect_format, read_file
 from bmtc.matching import Matcher, MatchRecord
 from bmtc.screening.bulk import screen_all
 from bmtc.screening.explain import screen
@@ -46,7 +47,15 @@ def graph_dataset(graph_file: Path, reference: Dataset | None = None) -> Dataset
     bundled atlas): a party takes the list entries of the reference party with the same LEI,
     or failing that the same name or alias.
     """
-    dataset = read_ownership_file(graph_file)
+    if graph_file.is_file() and detect_ownership_format(graph_file) is not None:
+        dataset = read_ownership_file(graph_file)
+    else:
+        # The plain CSV template: a folder or file of bmtc tables, validated all or nothing.
+        parsed = parse_tables(read_file(graph_file, detect_format(graph_file)),
+                              lambda _table, _ids: set())
+        if parsed.rejected:
+            raise ImportFailed(parsed.problems)
+        dataset = parsed.dataset
     dataset.list_memberships.extend(carried_listings(dataset, reference or bundled_dataset()))
     return dataset
 
