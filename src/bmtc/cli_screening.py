@@ -227,6 +227,7 @@ def match_(
     if as_json:
         _print_json(frame.to_dict("records"))
         return
-    console.print(_table(f"Candidates for {len(queries)} names", frame.to_dict("records"),
+    rows = [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+    console.print(_table(f"Candidates for {len(queries)} names", rows,
                          ["query_name", "candidate_id", "candidate_name", "score", "decision",
                           "reasons"]))
