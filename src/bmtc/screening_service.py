@@ -237,7 +237,7 @@ def read_match_queries(path: Path) -> list[MatchRecord]:
     if suffix in {".xlsx", ".xlsm", ".xls"}:
         frame = pd.read_excel(path, dtype=str, engine="calamine")
     elif suffix == ".json":
-        frame = pd.DataFrame(json.loads(path.read_text(encoding="utf-8"))).astype(str)
+        frame = pd.DataFrame(json.loads(path.read_text(encoding="utf-8"))).fillna("").astype(str)
     else:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     if "name" not in frame.columns:
