@@ -145,6 +145,11 @@ def _print_verdict(verdict: Determination) -> None:
         for hop in path.hops:
             console.print(f"    {hop.holder} -> {hop.subject} {hop.stake}: {hop.source_url}",
                           markup=False, style="dim")
+    for owner in verdict.owners:
+        console.print(f"Owner: {owner['name']} ({owner['org_id']}) {owner['kind']} equity "
+                      f"{owner['equity']}, voting {owner['voting']}; source "
+                      f"{owner['source_url']} ({owner['source_as_of'] or 'undated'})",
+                      markup=False)
     for gap in verdict.gaps:
         console.print(f"[yellow]Gap ({gap.kind}, {gap.party}):[/yellow] {gap.detail}")
     for note in verdict.unconfirmed:

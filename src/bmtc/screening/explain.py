@@ -36,6 +36,12 @@ def screen(
         run_feoc(ctx, org_id, nodes, verdict)
     else:
         run_pfe(ctx, org_id, nodes, verdict)
+    verdict.owners = [
+        {"org_id": h.holder, "name": graph.parties[h.holder].name,
+         "kind": h.relationship.kind.value, "equity": str(h.equity), "voting": str(h.voting),
+         "source_url": h.relationship.source.url, "source_as_of": h.relationship.source.as_of}
+        for h in sorted(graph.holders_of.get(org_id, []), key=lambda h: (-h.equity.hi, h.holder))
+    ]
     _data_problems(ctx, nodes, verdict)
     _confidence_notes(ctx, verdict)
     return verdict

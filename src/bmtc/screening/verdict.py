@@ -50,6 +50,8 @@ class Determination:
     unconfirmed: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     testing_dates: dict[str, str] = field(default_factory=dict)
+    # Direct holders of the entity with their stakes and sources, for context.
+    owners: list[dict[str, str | None]] = field(default_factory=list)
 
     @property
     def prohibited(self) -> bool | None:
@@ -77,6 +79,7 @@ class Determination:
             "gaps": [asdict(g) for g in self.gaps],
             "unconfirmed": self.unconfirmed,
             "assumptions": self.assumptions,
+            "owners": self.owners,
         }
 
 
