@@ -11,9 +11,8 @@ It generates a deterministic synthetic registry (`registry_generator.py`), then
   (control-chain) mode and feoc-doe-2024 in multiplicative mode (the longest part;
   `--skip-multiplicative` leaves it out), with the seconds and the peak memory of each: the two
   default-mode runs together have a 60 s target, the process a 6 GB one;
-- times the attribution propagations inside the FEOC run against `propagate_frontier`, which
-  computes the same shares recomputing only parties whose holders moved, and the whole
-  multiplicative screening done that way (a `Rescreener` build), statuses compared;
+- builds the multiplicative FEOC screening a second time as a `Rescreener` and compares the
+  statuses;
 - builds a `Rescreener` per rule set on the big registry and times `change_holding` for random
   holdings (updated, added, removed) and for the companies with the most parties below them
   (target 1 s each), then checks the result against a full `screen_all` of the changed
@@ -54,15 +53,11 @@ from scipy.sparse.csgraph import breadth_first_order
 
 import bmtc.screening.batch_feoc as batch_feoc
 from bmtc.screening.attribution import MAX_ROUNDS
-from bmtc.screening.batch import make_gate, propagate, stake_matrices
+from bmtc.screening.batch import make_gate, stake_matrices
 from bmtc.screening.bulk import screen_all
-from bmtc.screening.incremental import (
-    FEOC_LABELS,
-    PFE_LABELS,
-    Rescreener,
-    propagate_frontier,
-)
-from bmtc.screening.registry import F64, NO, YES, Registry
+from bmtc.screening.frontier import propagate
+from bmtc.screening.incremental import FEOC_LABELS, PFE_LABELS, Rescreener
+from bmtc.screening.registry import Registry
 from bmtc.screening.rules import Mode, RuleSet, rule_set
 from registry_generator import DEFAULT_ENTITIES, DEFAULT_SEED, describe, generate_registry
 
@@ -118,25 +113,6 @@ def clock() -> Iterator[list[float]]:
     box.append(time.perf_counter() - start)
 
 
-@contextmanager
-def timed_propagations() -> Iterator[list[tuple[float, F64]]]:
-    """Time each `propagate` call of the FEOC batch run and keep its strongest shares."""
-    calls: list[tuple[float, F64]] = []
-    original = batch_feoc.__dict__["propagate"]
-
-    def timed(*args: Any, **kwargs: Any) -> dict[str, F64]:
-        start = time.perf_counter()
-        shares: dict[str, F64] = original(*args, **kwargs)
-        calls.append((time.perf_counter() - start, np.maximum.reduce(list(shares.values()))))
-        return shares
-
-    batch_feoc.__dict__["propagate"] = timed
-    try:
-        yield calls
-    finally:
-        batch_feoc.__dict__["propagate"] = original
-
-
 # --- the batch engine at scale --------------------------------------------------------------
 
 
@@ -151,9 +127,7 @@ def codes(status: npt.NDArray[np.str_], labels: tuple[str, ...]) -> npt.NDArray[
     return found
 
 
-def bench_batch(
-    reg: Registry, multiplicative: bool
-) -> tuple[list[Figure], list[tuple[float, F64]], Statuses]:
+def bench_batch(reg: Registry, multiplicative: bool) -> tuple[list[Figure], Statuses]:
     figures = []
     statuses: Statuses = {}
     feoc, pfe = rule_set("feoc-doe-2024"), rule_set("pfe-2025")
@@ -163,12 +137,9 @@ def bench_batch(
     ]
     if multiplicative:
         runs.append(("feoc_multiplicative", feoc, "multiplicative", FEOC_LABELS))
-    calls: list[tuple[float, F64]] = []
     for name, rules, mode, labels in runs:
-        with timed_propagations() as timed, clock() as took:
+        with clock() as took:
             result = screen_all(reg, rules, AS_OF, mode)
-        if name == "feoc_control_chain":
-            calls = timed
         figures.append(Figure(f"screen_{name}", took[0], "s", detail=_counts(result.status)))
         statuses[name] = codes(result.status, labels)
         del result
@@ -185,12 +156,12 @@ def bench_batch(
             )
     figures.append(Figure("peak_memory_screening", peak_gb(), "GB", TARGET_PEAK_GB))
     if multiplicative:
-        # The same screening with the frontier propagation (a Rescreener's first run).
+        # The same screening as a Rescreener's first run.
         with clock() as took:
             rescreener = Rescreener(reg, feoc, AS_OF, "multiplicative")
         same = bool(np.array_equal(rescreener.outcome, statuses["feoc_multiplicative"]))
         print(
-            f"  feoc-doe-2024 multiplicative with frontier propagation (Rescreener build): "
+            f"  feoc-doe-2024 multiplicative as a Rescreener build: "
             f"{took[0]:.2f} s, same statuses: {same}"
         )
         figures.append(
@@ -202,55 +173,7 @@ def bench_batch(
             )
         )
         del rescreener
-    return figures, calls, statuses
-
-
-def bench_frontier(reg: Registry, calls: list[tuple[float, F64]]) -> Figure:
-    """The FEOC run's propagations again with `propagate_frontier`, compared value for value."""
-    rules = rule_set("feoc-doe-2024")
-    rule = next(r for r in rules.rules if r.test == "government_control")
-    metrics = rule.metrics or ("board", "voting", "equity")
-    stakes = stake_matrices(reg, metrics)
-    gate = make_gate(
-        "control-chain", rules.control_threshold_pct, rules.control_threshold_inclusive
-    )
-    n, groups = reg.size, len(reg.covered)
-    runs: list[tuple[dict[str, sp.csr_matrix], F64, npt.NDArray[np.bool_]]] = []
-    for table, nation in ((stakes.lo, reg.government_of), (stakes.hi, reg.maybe_government_of)):
-        sources = np.zeros((n, groups))
-        members = np.flatnonzero(nation >= 0)
-        sources[members, nation[members]] = 1.0
-        runs.append((table, sources, nation >= 0))
-    for table, members in ((stakes.lo, reg.foreign == YES), (stakes.hi, reg.foreign != NO)):
-        runs.append((table, members.astype(np.float64)[:, None], np.zeros(n, dtype=bool)))
-    # The batch run's calls, in its order: government low and high, then foreign low and high.
-    identical: bool | None = len(calls) == len(runs)
-    seconds = 0.0
-    for index, (table, sources, blocked) in enumerate(runs):
-        with clock() as took:
-            found = propagate_frontier(table, sources, blocked, gate)
-        seconds += took[0]
-        if identical:
-            identical = bool(np.array_equal(found, calls[index][1]))
-    if len(calls) != len(runs):
-        identical = None  # the FEOC run propagates differently; only the times compare
-    batch_seconds = sum(s for s, _ in calls)
-    print(
-        f"  propagations in the FEOC run: batch {batch_seconds:.2f} s, "
-        f"frontier {seconds:.2f} s ({batch_seconds / seconds:.1f}x), identical: {identical}"
-    )
-    return Figure(
-        "feoc_propagations_frontier",
-        seconds,
-        "s",
-        None,
-        detail={
-            "batch_propagate_s": round(batch_seconds, 3),
-            "speedup": round(batch_seconds / seconds, 2),
-            "identical": identical,
-            "calls": len(calls),
-        },
-    )
+    return figures, statuses
 
 
 def _counts(status: npt.NDArray[np.str_]) -> dict[str, int]:
@@ -346,21 +269,18 @@ def bench_baseline(entities: int, seed: int) -> list[Figure]:
     sources[members, reg.government_of[members]] = 1.0
     blocked = reg.government_of >= 0
     batch_gate = make_gate(mode, rules.control_threshold_pct, rules.control_threshold_inclusive)
-    low = np.maximum.reduce(list(propagate(stakes, sources, blocked, batch_gate).values()))
+    low = propagate(stakes, sources, blocked, batch_gate)
     agree = int((np.abs(found - low.max(axis=1)) <= 1e-9).sum())
     one = best_of(3, lambda: propagate(stakes, sources, blocked, batch_gate))
-    frontier = best_of(3, lambda: propagate_frontier(stakes, sources, blocked, batch_gate))
     control = best_of(3, lambda: batch_feoc.government_control(reg, rules, mode, metrics))
     screened = best_of(3, lambda: screen_all(reg, rules, AS_OF, mode))
-    rebuilt = best_of(3, lambda: Rescreener(reg, rules, AS_OF, mode))
     print(
         f"  networkx per-entity walk: {walked[0]:.2f} s (graph built in {built[0]:.2f} s); "
         f"shares agree with the batch engine for {agree:,} of {reg.size:,} entities"
     )
     print(
-        f"  batch: one propagation {one * 1000:.1f} ms (frontier {frontier * 1000:.1f} ms), "
-        f"government_control {control * 1000:.1f} ms, screen_all {screened * 1000:.1f} ms "
-        f"(frontier, as a Rescreener build: {rebuilt * 1000:.1f} ms)"
+        f"  batch: one propagation {one * 1000:.1f} ms, "
+        f"government_control {control * 1000:.1f} ms, screen_all {screened * 1000:.1f} ms"
     )
     detail = {
         "entities": reg.size,
@@ -368,10 +288,8 @@ def bench_baseline(entities: int, seed: int) -> list[Figure]:
         "networkx_walk_s": round(walked[0], 3),
         "networkx_graph_build_s": round(built[0], 3),
         "batch_propagate_low_s": round(one, 4),
-        "frontier_propagate_low_s": round(frontier, 4),
         "batch_government_control_s": round(control, 4),
         "batch_screen_all_s": round(screened, 4),
-        "frontier_screen_s": round(rebuilt, 4),
         "shares_agree": agree,
     }
     return [
@@ -380,8 +298,6 @@ def bench_baseline(entities: int, seed: int) -> list[Figure]:
         Figure("batch_screen_all_sample", screened, "s"),
         Figure("speedup_same_quantity", walked[0] / one, "x", TARGET_SPEEDUP, True),
         Figure("speedup_vs_screen_all", walked[0] / screened, "x", TARGET_SPEEDUP, True),
-        Figure("speedup_same_quantity_frontier", walked[0] / frontier, "x", TARGET_SPEEDUP, True),
-        Figure("speedup_vs_screen_all_frontier", walked[0] / rebuilt, "x", TARGET_SPEEDUP, True),
     ]
 
 
@@ -607,9 +523,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{facts['holding_edges']:,} holdings in {took[0]:.1f} s: {facts}"
     )
     print("\nBatch engine (screen_all):")
-    figures, calls, statuses = bench_batch(reg, not args.skip_multiplicative)
-    figures.append(bench_frontier(reg, calls))
-    del calls
+    figures, statuses = bench_batch(reg, not args.skip_multiplicative)
     if args.profile:
         profile_feoc(reg, rule_set("feoc-doe-2024"), "control-chain", 25)
 

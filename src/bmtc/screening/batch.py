@@ -1,9 +1,8 @@
 """Screening every entity at once with sparse matrices.
 
 The attribution equations are those of `attribution` (see there), iterated for all parties
-together: with groups of sources as columns, one round is `X = min(1, A^T W)` per metric and
-bound, where A holds the stakes. Results agree with the per-entity explainer, which the test
-suite checks on random graphs.
+together by `frontier.propagate`, with groups of sources as columns. Results agree with the
+per-entity explainer, which the test suite checks on random graphs.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from bmtc.screening.attribution import MAX_ROUNDS
 from bmtc.screening.registry import BOOL, F64, I8, LIST_BITS, NO, UNKNOWN, YES, Registry
 from bmtc.screening.rules import Mode, Rule, RuleSet
 
@@ -56,64 +54,6 @@ def make_gate(mode: Mode, threshold_pct: float, inclusive: bool) -> Gate:
         return hit.astype(np.float64)
 
     return gate
-
-
-def propagate(
-    stakes: dict[str, Matrix], sources: F64, blocked: BOOL, gate: Gate,
-    start: dict[str, F64] | None = None, rows: npt.NDArray[np.int64] | None = None,
-) -> dict[str, F64]:
-    """Shares (n x groups) per metric; `sources` is n x groups with 1 where a party is a
-    source of that group. With `start` and `rows`, only those rows are recomputed.
-
-    Each round recomputes only the rows with a holder whose weight moved in the round
-    before: any other row would get the same sum of the same weights again."""
-    metrics = tuple(stakes)
-    n = sources.shape[0]
-    shares = {m: np.zeros(sources.shape) if start is None else start[m].copy() for m in metrics}
-    passing = ~blocked
-    is_source = sources > 0
-    strongest = np.maximum.reduce([shares[m] for m in metrics])
-    weight = np.where(is_source, 1.0, gate(strongest) * passing[:, None])
-    # Holder -> subjects: the columns of the subject x holder matrices, over every metric.
-    feeds = sum((abs(a) for a in stakes.values()), start=stakes[metrics[0]] * 0).tocsc()
-    allowed = None
-    if rows is not None:
-        allowed = np.zeros(n, dtype=bool)
-        allowed[rows] = True
-    dirty = np.arange(n) if rows is None else np.sort(np.asarray(rows))
-    if start is None and rows is None:
-        # From zero, a row none of whose holders has weight sums to zero: skip it.
-        dirty = _fed(feeds, np.flatnonzero(weight.any(axis=1)), n, None)
-    for _ in range(MAX_ROUNDS):
-        if dirty.size == 0:
-            break
-        whole = dirty.size == n
-        changed = 0.0
-        for m in metrics:
-            fresh = np.minimum((stakes[m] if whole else stakes[m][dirty]) @ weight, 1.0)
-            changed = max(changed, float(np.abs(fresh - shares[m][dirty]).max(initial=0.0)))
-            shares[m][dirty] = fresh
-        strongest = np.maximum.reduce([shares[m][dirty] for m in metrics])
-        renewed = np.where(is_source[dirty], 1.0, gate(strongest) * passing[dirty, None])
-        moved = dirty[(renewed != weight[dirty]).any(axis=1)]
-        weight[dirty] = renewed
-        if changed <= _STILL:
-            break
-        dirty = _fed(feeds, moved, n, allowed)
-    return shares
-
-
-def _fed(feeds: sp.csc_matrix, holders: npt.NDArray[np.int64], n: int,
-         allowed: BOOL | None) -> npt.NDArray[np.int64]:
-    """Sorted subjects of `holders` (among `allowed` rows when given)."""
-    first, last = feeds.indptr[holders], feeds.indptr[holders + 1]
-    counts = last - first
-    at = np.repeat(first - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
-    mark = np.zeros(n, dtype=bool)
-    mark[feeds.indices[at]] = True
-    if allowed is not None:
-        mark &= allowed
-    return np.flatnonzero(mark)
 
 
 def tri_from_bounds(lo: F64, hi: F64, rule: Rule) -> I8:

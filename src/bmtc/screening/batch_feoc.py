@@ -12,11 +12,11 @@ from bmtc.screening.batch import (
     list_hits,
     make_gate,
     problems_reaching,
-    propagate,
     rules_in_effect,
     stake_matrices,
     tri_from_bounds,
 )
+from bmtc.screening.frontier import propagate
 from bmtc.screening.registry import F64, I8, NO, UNKNOWN, YES, Registry
 from bmtc.screening.rules import Mode, RuleSet
 
@@ -35,8 +35,7 @@ def government_control(reg: Registry, rules: RuleSet, mode: Mode,
         sources = np.zeros((n, groups))
         members = np.flatnonzero(nation >= 0)
         sources[members, nation[members]] = 1.0
-        shares = propagate(table, sources, nation >= 0, gate)
-        bounds.append(np.maximum.reduce([shares[m] for m in metrics]).max(axis=1))
+        bounds.append(propagate(table, sources, nation >= 0, gate, reg.holds).max(axis=1))
     return bounds[0], bounds[1]
 
 
@@ -91,9 +90,8 @@ def _foreign_status(reg: Registry, rules: RuleSet, mode: Mode, metrics: tuple[st
     gate = make_gate(mode, rules.control_threshold_pct, rules.control_threshold_inclusive)
     bounds = []
     for sources, table in ((reg.foreign == YES, stakes.lo), (reg.foreign != NO, stakes.hi)):
-        shares = propagate(table, sources.astype(np.float64)[:, None], np.zeros(reg.size, bool),
-                           gate)
-        bounds.append(np.maximum.reduce([shares[m] for m in metrics])[:, 0])
+        column = sources.astype(np.float64)[:, None]
+        bounds.append(propagate(table, column, np.zeros(reg.size, bool), gate, reg.holds)[:, 0])
     surely = crosses_array(bounds[0], rules.control_threshold_pct,
                            rules.control_threshold_inclusive)
     maybe = crosses_array(bounds[1], rules.control_threshold_pct,

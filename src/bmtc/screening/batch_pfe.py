@@ -16,11 +16,11 @@ from bmtc.screening.batch import (
     list_hits,
     make_gate,
     problems_reaching,
-    propagate,
     rules_in_effect,
     stake_matrices,
     tri_from_bounds,
 )
+from bmtc.screening.frontier import propagate
 from bmtc.screening.registry import BOOL, F64, I8, NO, UNKNOWN, YES, Registry
 from bmtc.screening.rules import Mode, Rule, RuleSet
 
@@ -33,8 +33,7 @@ def _group_bounds(reg: Registry, sources_lo: BOOL, sources_hi: BOOL,
     bounds = []
     for sources, table in ((sources_lo, stakes.lo), (sources_hi, stakes.hi)):
         column = sources.astype(np.float64)[:, None]
-        shares = propagate(table, column, sources, gate)
-        bounds.append(np.maximum.reduce([shares[m] for m in metrics])[:, 0])
+        bounds.append(propagate(table, column, sources, gate, reg.holds)[:, 0])
     return bounds[0], bounds[1]
 
 

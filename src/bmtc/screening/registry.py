@@ -8,12 +8,14 @@ each kind of edge is a set of parallel arrays. Tri-state facts use 0 = no, 1 = u
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
 from bmtc.domain.vocab import Office, ScreeningList
 from bmtc.screening.classify import Tri, classify
+from bmtc.screening.frontier import Adjacency
 from bmtc.screening.graph import OwnershipGraph
 
 NO, UNKNOWN, YES = 0, 1, 2
@@ -67,6 +69,11 @@ class Registry:
     @property
     def size(self) -> int:
         return len(self.ids)
+
+    @cached_property
+    def holds(self) -> Adjacency:
+        """Holder -> subjects over every holding, built once per registry."""
+        return Adjacency.build(self.holder, self.subject, self.size)
 
 
 def registry_from_graph(graph: OwnershipGraph, covered: tuple[str, ...], list_date: str,
