@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
-from bmtc.screening.attribution import MAX_ROUNDS as MAX_ROUNDS_SPARSE
 from bmtc.screening.batch import (
     BatchResult,
     Gate,
@@ -20,7 +18,7 @@ from bmtc.screening.batch import (
     stake_matrices,
     tri_from_bounds,
 )
-from bmtc.screening.frontier import propagate
+from bmtc.screening.frontier import per_source_shares, propagate
 from bmtc.screening.registry import BOOL, F64, I8, NO, UNKNOWN, YES, Registry
 from bmtc.screening.rules import Mode, Rule, RuleSet
 
@@ -37,41 +35,12 @@ def _group_bounds(reg: Registry, sources_lo: BOOL, sources_hi: BOOL,
     return bounds[0], bounds[1]
 
 
-def _single_owner(reg: Registry, sources: BOOL, table: dict[str, Matrix], gate: Gate,
-                  metrics: tuple[str, ...]) -> F64:
-    """Largest share any one source holds in each party (sparse: sources x parties)."""
-    n = reg.size
-    rows = np.flatnonzero(sources)
-    if rows.size == 0:
-        return np.zeros(n)
-    pick = sp.csr_matrix((np.ones(rows.size), (np.arange(rows.size), rows)),
-                         shape=(rows.size, n))
-    passing = sp.diags((~sources).astype(np.float64))
-    holds = {m: a.T.tocsr() for m, a in table.items()}
-    shares = {m: sp.csr_matrix((rows.size, n)) for m in metrics}
-    for _ in range(MAX_ROUNDS_SPARSE):
-        strongest = shares[metrics[0]]
-        for m in metrics[1:]:
-            strongest = strongest.maximum(shares[m])
-        strongest = sp.csr_matrix(strongest)
-        strongest.data = gate(strongest.data)
-        strongest.eliminate_zeros()
-        weight = pick + strongest @ passing
-        changed = 0.0
-        for m in metrics:
-            fresh = sp.csr_matrix(weight @ holds[m])
-            fresh.data = np.minimum(fresh.data, 1.0)
-            fresh.data[fresh.data < 1e-15] = 0.0
-            fresh.eliminate_zeros()
-            diff = abs(fresh - shares[m])
-            changed = max(changed, float(diff.max()) if diff.nnz else 0.0)
-            shares[m] = fresh
-        if changed <= 1e-13:
-            break
-    best = shares[metrics[0]]
-    for m in metrics[1:]:
-        best = best.maximum(shares[m])
-    return np.asarray(sp.csr_matrix(best).max(axis=0).todense()).ravel()
+def _single_owner(reg: Registry, sources: BOOL, table: dict[str, Matrix], gate: Gate) -> F64:
+    """Largest share any one source holds in each party."""
+    _, strongest = per_source_shares(table, sources, gate)
+    if strongest.shape[0] == 0:
+        return np.zeros(reg.size)
+    return np.asarray(strongest.max(axis=0).todense()).ravel()
 
 
 def screen_pfe(reg: Registry, rules: RuleSet, as_of: str, mode: Mode,
@@ -122,8 +91,8 @@ def _fie_test(reg: Registry, rule: Rule, specified: I8, sure: BOOL, possible: BO
         return tri_from_bounds(lo, hi, rule)
     if rule.test == "sfe_single_owner":
         stakes = stake_matrices(reg, metrics)
-        lo = _single_owner(reg, sure, stakes.lo, gate, metrics)
-        hi = _single_owner(reg, possible, stakes.hi, gate, metrics)
+        lo = _single_owner(reg, sure, stakes.lo, gate)
+        hi = _single_owner(reg, possible, stakes.hi, gate)
         return tri_from_bounds(lo, hi, rule)
     if rule.test == "sfe_debt":
         status = specified[reg.debt_holder]

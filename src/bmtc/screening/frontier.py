@@ -156,3 +156,46 @@ def settle_all(
     return settle(stakes, None, holds, weight, is_source, passing, gate, dirty)
 
 
+
+
+def per_source_shares(
+    stakes: Mapping[str, Matrix], sources: BOOL, gate: Gate
+) -> tuple[I64, Matrix]:
+    """Each source measured alone: the source rows, and a sparse (sources x parties) matrix of
+    the strongest share (max over metrics) each holds in each party. Other sources pass
+    nothing on; shares under 1e-15 are dropped to keep the matrix sparse."""
+    metrics = tuple(stakes)
+    n = sources.shape[0]
+    rows = np.flatnonzero(sources).astype(np.int64)
+    if rows.size == 0:
+        return rows, sp.csr_matrix((0, n))
+    pick = sp.csr_matrix((np.ones(rows.size), (np.arange(rows.size), rows)),
+                         shape=(rows.size, n))
+    passing = sp.diags((~sources).astype(np.float64))
+    holds = {m: stakes[m].T.tocsr() for m in metrics}
+    shares = {m: sp.csr_matrix((rows.size, n)) for m in metrics}
+    for _ in range(MAX_ROUNDS):
+        strongest = strongest_of(shares)
+        strongest.data = gate(strongest.data)
+        strongest.eliminate_zeros()
+        weight = pick + strongest @ passing
+        changed = 0.0
+        for m in metrics:
+            fresh = sp.csr_matrix(weight @ holds[m])
+            fresh.data = np.minimum(fresh.data, 1.0)
+            fresh.data[fresh.data < 1e-15] = 0.0
+            fresh.eliminate_zeros()
+            diff = abs(fresh - shares[m])
+            changed = max(changed, float(diff.max()) if diff.nnz else 0.0)
+            shares[m] = fresh
+        if changed <= _STILL:
+            break
+    return rows, strongest_of(shares)
+
+
+def strongest_of(shares: Mapping[str, Matrix]) -> Matrix:
+    metrics = tuple(shares)
+    best = shares[metrics[0]]
+    for m in metrics[1:]:
+        best = best.maximum(shares[m])
+    return sp.csr_matrix(best)

@@ -46,7 +46,14 @@ from bmtc.screening.batch import (
     stake_matrices,
     tri_from_bounds,
 )
-from bmtc.screening.frontier import _STILL, Adjacency, settle, settle_all
+from bmtc.screening.frontier import (
+    _STILL,
+    Adjacency,
+    per_source_shares,
+    strongest_of,
+    settle,
+    settle_all,
+)
 from bmtc.screening.registry import BOOL, F64, I8, I32, NO, UNKNOWN, YES, Registry
 from bmtc.screening.rules import Mode, Rule, RuleSet, check_in_effect
 
@@ -394,33 +401,14 @@ class _SourceShares:
     def run_full(
         self, stakes: Mapping[str, Matrix], sources: BOOL, gate: Gate, metrics: tuple[str, ...]
     ) -> None:
-        """`batch_pfe._single_owner`, step for step, keeping the per-source shares."""
-        n = self.n
-        rows = np.flatnonzero(sources)
+        """The per-source shares of the single-owner test, kept for later changes."""
+        rows, strongest = per_source_shares({m: stakes[m] for m in metrics}, sources, gate)
         if rows.size == 0:
             self.replace(_EMPTY, _EMPTY, _EMPTY, np.zeros(0))
             return
-        pick = sp.csr_matrix(
-            (np.ones(rows.size), (np.arange(rows.size), rows)), shape=(rows.size, n)
-        )
-        passing = sp.diags((~sources).astype(np.float64))
-        holds = {m: stakes[m].T.tocsr() for m in metrics}
-        shares = {m: sp.csr_matrix((rows.size, n)) for m in metrics}
-        for _ in range(MAX_ROUNDS):
-            strongest = _strongest(shares, metrics)
-            strongest.data = gate(strongest.data)
-            strongest.eliminate_zeros()
-            weight = pick + strongest @ passing
-            changed = 0.0
-            for m in metrics:
-                fresh = sp.csr_matrix(weight @ holds[m])
-                changed = max(changed, _settle_sparse(fresh, shares[m]))
-                shares[m] = fresh
-            if changed <= _STILL:
-                break
-        best = _strongest(shares, metrics).tocoo()
+        best = strongest.tocoo()
         self.replace(
-            np.arange(n, dtype=np.int64),
+            np.arange(self.n, dtype=np.int64),
             rows[best.row].astype(np.int64),
             best.col.astype(np.int64),
             best.data.astype(np.float64),
@@ -474,7 +462,7 @@ class _SourceShares:
         passing = sp.diags((~sources[rows]).astype(np.float64))
         shares = {m: sp.csr_matrix((k, size)) for m in metrics}
         for _ in range(MAX_ROUNDS):
-            strongest = _strongest(shares, metrics)
+            strongest = strongest_of({m: shares[m] for m in metrics})
             strongest.data = gate(strongest.data)
             strongest.eliminate_zeros()
             weight = pick + strongest @ passing
@@ -485,20 +473,13 @@ class _SourceShares:
                 shares[m] = fresh
             if changed <= _STILL:
                 break
-        best = _strongest(shares, metrics).tocoo()
+        best = strongest_of({m: shares[m] for m in metrics}).tocoo()
         self.replace(
             rows,
             relevant[best.row].astype(np.int64),
             best.col.astype(np.int64),
             best.data.astype(np.float64),
         )
-
-
-def _strongest(shares: Mapping[str, Matrix], metrics: tuple[str, ...]) -> Matrix:
-    best = shares[metrics[0]]
-    for m in metrics[1:]:
-        best = best.maximum(shares[m])
-    return sp.csr_matrix(best)
 
 
 def _settle_sparse(fresh: Matrix, old: Matrix) -> float:
