@@ -50,9 +50,9 @@ from bmtc.screening.frontier import (
     _STILL,
     Adjacency,
     per_source_shares,
-    strongest_of,
     settle,
     settle_all,
+    strongest_of,
 )
 from bmtc.screening.registry import BOOL, F64, I8, I32, NO, UNKNOWN, YES, Registry
 from bmtc.screening.rules import Mode, Rule, RuleSet, check_in_effect
