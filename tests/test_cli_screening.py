@@ -138,3 +138,12 @@ def test_csv_template_screens_on_its_own() -> None:
     pfe = invoke("screen", "example-plant", "--graph", str(template), "--ruleset", "pfe-2025",
                  "--as-of", "2026-06-30")
     assert isinstance(pfe, dict) and pfe["status"] == "specified"
+
+
+def test_names_resolve_across_scripts_and_legal_forms(loaded: str) -> None:
+    for name in ("宁德时代", "Contemporary Amperex Technology Co Ltd", "GOTION INC"):
+        verdict = invoke("screen", name, "--db", loaded, "--as-of", "2026-06-30")
+        assert isinstance(verdict, dict)
+        assert verdict["org_id"] == ("gotion-inc" if "GOTION" in name else "catl")
+    vague = runner.invoke(app, ["screen", "Xinjiang", "--db", loaded])
+    assert vague.exit_code == 1 and "closest: Xinjiang" in said(vague)

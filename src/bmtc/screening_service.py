@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from rapidfuzz import fuzz, process
 
 from bmtc.domain.dataset import Dataset
 from bmtc.domain.model import ListMembership, Organization
@@ -102,8 +101,8 @@ def carried_listings(dataset: Dataset, reference: Dataset) -> list[ListMembershi
 
 
 def resolve(dataset: Dataset, query: str) -> Organization:
-    """The party an id, a name or an alias refers to; close spellings are accepted when one
-    candidate clearly leads."""
+    """The party an id, a name or an alias refers to; otherwise the one party the name
+    matcher calls a match (legal forms, scripts and spellings aside)."""
     parties = {o.id: o for o in (*dataset.operator_stubs, *dataset.organizations)}
     if query in parties:
         return parties[query]
@@ -114,19 +113,16 @@ def resolve(dataset: Dataset, query: str) -> Organization:
         return exact[0]
     if slugify(query) in parties:
         return parties[slugify(query)]
-    labels: dict[str, str] = {}
-    for org in parties.values():
-        for label in (org.name, *org.aliases):
-            labels[f"{org.id}\x1f{label}"] = label
-    scored = process.extract(query, labels, scorer=fuzz.WRatio, limit=12)
-    best: dict[str, float] = {}
-    for _, score, key in scored:
-        pid = key.split("\x1f")[0]
-        best[pid] = max(best.get(pid, 0.0), score)
-    ranked = sorted(best.items(), key=lambda item: -item[1])
-    candidates = [(pid, parties[pid].name, score) for pid, score in ranked[:5]]
-    if ranked and ranked[0][1] >= 86 and (len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= 4):
-        return parties[ranked[0][0]]
+    matcher = Matcher([
+        MatchRecord(id=o.id, name=o.name, aliases=o.aliases, lei=o.lei,
+                    country=o.country_incorporation or o.country_hq)
+        for o in parties.values()
+    ])
+    found = matcher.candidates(MatchRecord(id="query", name=query), limit=5, min_score=0.3)
+    candidates = [(c.candidate_id, c.candidate_name, c.score * 100) for c in found]
+    confident = [c for c in found if c.decision == "match"]
+    if len(confident) == 1:
+        return parties[confident[0].candidate_id]
     raise NotFound(query, candidates)
 
 
