@@ -19,8 +19,8 @@ from bmtc.domain.quantities import BASIS_FORMULAS, Capacity, convert_mass
 SOURCE = Source(url="https://example.org/a", publisher="Example", as_of="2025-01")
 
 
-# Figures of 1 t contained lithium on other bases, as tabulated in the shared reference
-# (figures.md, "Units and conversions"): 5.323 t LCE and 6.046 t LiOH·H2O, ±0.5%.
+# Published figures for 1 t of contained lithium on other bases: 5.323 t LCE and
+# 6.046 t LiOH·H2O, ±0.5%.
 @pytest.mark.parametrize(("basis", "expected"), [("lce", 5.323), ("lithium_hydroxide", 6.046)])
 def test_lithium_conversions_match_reference(basis: str, expected: float) -> None:
     assert convert_mass(1.0, "contained_li", basis) == pytest.approx(expected, rel=0.005)

@@ -1,4 +1,4 @@
-"""The worked examples of `reference/worked_examples.md` (groups A and C), each run through
+"""The screening worked examples (groups A and C: FEOC and PFE status), each run through
 the CLI on a BODS file screened on its own (`bmtc screen --graph`)."""
 
 from __future__ import annotations
