@@ -42,6 +42,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import create_engine, text
 
+from benchlib import load_baseline, print_columns
 from bmtc.domain.names import organization_key
 from bmtc.domain.vocab import PRODUCTS, Stage, Status
 from bmtc.service import import_path
@@ -504,13 +505,6 @@ def _fmt_seconds(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def load_baseline() -> dict[str, Any] | None:
-    if not BASELINE_PATH.exists():
-        return None
-    data: dict[str, Any] = json.loads(BASELINE_PATH.read_text(encoding="utf-8"))
-    return data
-
-
 def print_table(figures: list[Figure], baseline: dict[str, Any] | None) -> None:
     base = (baseline or {}).get("results", {})
     header = ["figure", "measured", "target", "ratio", "ok"]
@@ -529,11 +523,7 @@ def print_table(figures: list[Figure], baseline: dict[str, Any] | None) -> None:
             old = base.get(fig.name, {}).get("seconds")
             line.append(f"{fig.seconds / old:.2f}x" if old else "n/a")
         lines.append(line)
-    widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
-    for index, row in enumerate(lines):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
+    print_columns(lines)
 
 
 def print_details(figures: list[Figure]) -> None:
@@ -599,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
         order = ["import_sqlite", "import_postgres", "reimport_sqlite"]
         figures.sort(key=lambda f: (order.index(f.name) if f.name in order else len(order)))
 
-        baseline = load_baseline()
+        baseline = load_baseline(BASELINE_PATH)
         if baseline is not None:
             base_rows = baseline.get("meta", {}).get("data", {}).get("rows")
             if base_rows != args.rows:

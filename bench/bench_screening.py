@@ -52,6 +52,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order
 
 import bmtc.screening.batch_feoc as batch_feoc
+from benchlib import load_baseline, print_columns
 from bmtc.screening.attribution import MAX_ROUNDS
 from bmtc.screening.batch import make_gate, stake_matrices
 from bmtc.screening.bulk import screen_all
@@ -429,13 +430,6 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:.1f}x"
 
 
-def load_baseline() -> dict[str, Any] | None:
-    if not BASELINE_PATH.exists():
-        return None
-    data: dict[str, Any] = json.loads(BASELINE_PATH.read_text(encoding="utf-8"))
-    return data
-
-
 def print_table(figures: list[Figure], baseline: dict[str, Any] | None) -> None:
     base = (baseline or {}).get("results", {})
     header = ["figure", "measured", "target", "ok"]
@@ -457,11 +451,7 @@ def print_table(figures: list[Figure], baseline: dict[str, Any] | None) -> None:
             old = base.get(fig.name, {}).get("value")
             line.append(f"{fig.value / old:.2f}x" if old else "n/a")
         lines.append(line)
-    widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
-    for index, row in enumerate(lines):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
+    print_columns(lines)
 
 
 def profile_feoc(reg: Registry, rules: RuleSet, mode: Mode, top: int) -> None:
@@ -537,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nBaseline on {args.sample:,} entities (networkx per-entity walk):")
         figures += bench_baseline(args.sample, args.seed)
 
-    baseline = load_baseline()
+    baseline = load_baseline(BASELINE_PATH)
     if baseline is not None:
         base_entities = baseline.get("meta", {}).get("registry", {}).get("entities")
         if base_entities != facts["entities"]:
