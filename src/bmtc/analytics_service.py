@@ -1,0 +1,234 @@
+"""Analytics over a loaded atlas: capacity pipeline, gap, network bound and scenario runs.
+
+The engines in `bmtc.analysis` are pure; this module gathers what they need from a Dataset
+(screening verdicts for sourcing, disruptions applied to facilities, demand for the years
+asked) and returns DataFrames and reports for the CLI and the Python API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bmtc.analysis.bound import BoundReport, build_nodes, network_bound
+from bmtc.analysis.capacity import Pipeline, Realisation, pipeline, summarise
+from bmtc.analysis.conversions import Family
+from bmtc.analysis.demand import load_presets
+from bmtc.analysis.gap import DemandYear, family_shares, find_preset, gap_table, preset_demand
+from bmtc.analysis.montecarlo import (
+    Projects,
+    draw_capacity,
+    flow_totals,
+    network_draws,
+    percentiles,
+)
+from bmtc.analysis.network import NetworkModel
+from bmtc.analysis.realisation import load_realisation
+from bmtc.analysis.recipe import Recipe, build_recipe
+from bmtc.analysis.reference import load_reference
+from bmtc.analysis.scenario import Scenario, resolve_scenario
+from bmtc.analysis.sourcing import Sourcing, eligible_facilities, import_allowance
+from bmtc.domain.dataset import Dataset
+from bmtc.domain.model import Facility
+from bmtc.screening_service import screen_everyone
+
+
+def preset_ids() -> tuple[str, ...]:
+    return tuple(p.id for p in load_presets().preset)
+
+
+def scenario_named(name: str | None) -> Scenario:
+    return resolve_scenario(name, preset_ids())
+
+
+def verdicts(dataset: Dataset, ruleset: str) -> dict[str, str]:
+    frame = screen_everyone(dataset, ruleset)
+    return dict(zip(frame["org_id"], frame["status"], strict=True))
+
+
+def realisation_of(scenario: Scenario | None) -> Realisation:
+    base = Realisation.default()
+    if scenario is None or not scenario.realisation:
+        return base
+    return base.with_weights(scenario.realisation, str(scenario.realisation_source))
+
+
+def apply_disruptions(dataset: Dataset, scenario: Scenario) -> tuple[list[Facility], list[str]]:
+    """Facilities left after the scenario's removals, and a line per removal. A company's
+    removal takes the facilities it operates and those of operators it holds a majority of."""
+    facilities = list(dataset.facilities)
+    notes: list[str] = []
+    for disruption in scenario.disruptions:
+        before = len(facilities)
+        if disruption.remove_country:
+            facilities = [f for f in facilities if f.country != disruption.remove_country]
+            what = f"facilities in {disruption.remove_country}"
+        elif disruption.remove_facility:
+            if not any(f.id == disruption.remove_facility for f in dataset.facilities):
+                raise ValueError(f"disruption: no facility {disruption.remove_facility!r}")
+            facilities = [f for f in facilities if f.id != disruption.remove_facility]
+            what = f"facility {disruption.remove_facility}"
+        elif disruption.remove_company:
+            company = disruption.remove_company
+            if not any(o.id == company for o in dataset.organizations):
+                raise ValueError(f"disruption: no organization {company!r}")
+            held = {r.owned_id for r in dataset.relationships if r.owner_id == company
+                    and r.equity_pct is not None and r.equity_pct.low > 50}
+            facilities = [f for f in facilities
+                          if f.operator_id != company and f.operator_id not in held]
+            what = f"facilities of {company} and its majority-held operators"
+        else:
+            continue
+        notes.append(f"removed {before - len(facilities)} {what}")
+    return facilities, notes
+
+
+def sourcing_of(scenario: Scenario) -> Sourcing:
+    spec = scenario.sourcing
+    cuts = {d.cut_imports_from: d.share for d in scenario.disruptions if d.cut_imports_from}
+    return Sourcing(spec.policy, None if spec.policy == "na" else spec.ruleset, spec.groups(),
+                    spec.import_limit, spec.import_share, cuts, spec.relax)
+
+
+def demand_for(scenario: Scenario, years: Sequence[int]) -> list[DemandYear]:
+    found = []
+    for year in years:
+        if scenario.demand.custom:
+            if year not in scenario.demand.custom:
+                raise ValueError(f"scenario {scenario.name}: custom demand has no {year}")
+            gwh = scenario.demand.custom[year]
+            found.append(DemandYear(year, gwh * scenario.demand.scale, "custom",
+                                    (scenario.demand.source or "scenario file",)))
+            continue
+        parts = [preset_demand(find_preset(p), year) for p in scenario.demand.presets]
+        basis = "interpolated" if any(p.basis == "interpolated" for p in parts) else "point"
+        found.append(DemandYear(year, sum(p.gwh for p in parts) * scenario.demand.scale, basis,
+                                tuple(s for p in parts for s in p.sources)))
+    return found
+
+
+@dataclass
+class Prepared:
+    scenario: Scenario
+    facilities: list[Facility]
+    pipeline: Pipeline
+    recipe: Recipe
+    shares: dict[Family, float]
+    notes: list[str] = field(default_factory=list)
+
+
+def prepare(dataset: Dataset, scenario: Scenario, years: Sequence[int],
+            disrupted: bool = True) -> Prepared:
+    facilities, notes = apply_disruptions(dataset, scenario) if disrupted else (
+        list(dataset.facilities), [])
+    shares, within = family_shares(scenario.mix)
+    recipe = build_recipe(within)
+    built = pipeline(facilities, years, realisation_of(scenario))
+    return Prepared(scenario, facilities, built, recipe, dict(shares), notes)
+
+
+def gap(dataset: Dataset, scenario: Scenario, years: Sequence[int]) -> tuple[pd.DataFrame,
+                                                                             Prepared]:
+    prepared = prepare(dataset, scenario, years)
+    capacity = summarise(prepared.pipeline.frame, ("flow", "year"))
+    frame = gap_table(demand_for(scenario, years), prepared.shares, prepared.recipe, capacity)
+    return frame, prepared
+
+
+def network(dataset: Dataset, scenario: Scenario, years: Sequence[int],
+            sourcing: Sourcing | None = None, disrupted: bool = True,
+            ) -> tuple[BoundReport, Prepared]:
+    prepared = prepare(dataset, scenario, years, disrupted)
+    sourcing = sourcing or sourcing_of(scenario)
+    if not disrupted:
+        sourcing = Sourcing(sourcing.policy, sourcing.ruleset, sourcing.partner_groups,
+                            sourcing.import_limit, sourcing.import_share, {},
+                            sourcing.relaxed_stages)
+    found = verdicts(dataset, sourcing.ruleset) if sourcing.ruleset else None
+    eligibility = eligible_facilities(prepared.facilities, sourcing, found)
+    imports = import_allowance(sourcing, load_reference().shares)
+    report = network_bound(prepared.pipeline, sourcing, sourcing.describe(), eligibility,
+                           imports, prepared.recipe, years, scenario.capacity)
+    return report, prepared
+
+
+def unquantified_by_stage(prepared: Prepared) -> dict[str, int]:
+    missing = prepared.pipeline.unconverted
+    live = missing[~missing["status"].isin(["cancelled", "closed"])]
+    return {str(k): int(v) for k, v in live.groupby("stage").size().items()}
+
+
+@dataclass
+class SimulationResult:
+    capacity: pd.DataFrame  # flow, year, p10/p50/p90 of capacity and self-sufficiency
+    bounds: pd.DataFrame  # year, p10/p50/p90 of the network bound
+    draws: int
+    seed: int
+
+
+def _projects(prepared: Prepared) -> Projects:
+    frame = prepared.pipeline.frame
+    first = frame.drop_duplicates("facility_id").reset_index(drop=True)
+    by_id = {f.id: f for f in prepared.facilities}
+    full: list[int] = []
+    end: list[int] = []
+    for _, row in first.iterrows():
+        facility = by_id[row["facility_id"]]
+        capacity_year = facility.capacity.year if facility.capacity else None
+        start = int(row["start_year"])
+        full.append(capacity_year if capacity_year and capacity_year > start else start)
+        end.append(int(str(facility.status_as_of)[:4]) if facility.status.value == "closed"
+                   else 9999)
+    amount = frame.groupby("facility_id", sort=False)["nameplate"].max()
+    return Projects(list(first["facility_id"]), list(first["flow"]), list(first["status"]),
+                    amount.loc[first["facility_id"]].to_numpy(dtype=float),
+                    first["start_year"].to_numpy(dtype=int), np.asarray(full, dtype=int),
+                    np.asarray(end, dtype=int))
+
+
+def simulate(dataset: Dataset, scenario: Scenario, draws: int | None = None,
+             seed: int | None = None, progress: Callable[[int], None] | None = None,
+             ) -> SimulationResult:
+    """Percentiles of capacity, self-sufficiency and the network bound over seeded draws."""
+    settings = scenario.monte_carlo
+    draws = draws or settings.draws
+    seed = settings.seed if seed is None else seed
+    years = scenario.span()
+    prepared = prepare(dataset, scenario, years)
+    projects = _projects(prepared)
+    realisation = realisation_of(scenario)
+    rng = np.random.default_rng(seed)
+    weights = {s.value: w for s, w in realisation.weights.items()}
+    delays = {s.value: d for s, d in load_realisation().delays().items()}
+    sample = draw_capacity(projects, years, weights, delays, draws, rng)
+    totals = flow_totals(sample, projects.flows)
+    requirement = gap_table(demand_for(scenario, years), prepared.shares, prepared.recipe,
+                            pd.DataFrame(columns=["flow", "year", "announced", "plausible"]))
+    need = requirement.set_index(["flow", "year"])["requirement"]
+    rows = []
+    for flow, by_year in totals.items():
+        for position, year in enumerate(years):
+            stats = percentiles(by_year[:, position])
+            required = float(need.get((flow, year), 0.0))
+            ratio = {f"self_sufficiency_{k}": (v / required if required > 0 else None)
+                     for k, v in stats.items()}
+            rows.append({"flow": flow, "year": year, **stats, "requirement": required, **ratio})
+    bound_rows = []
+    network_years = settings.network_years or (scenario.year,)
+    if network_years:
+        sourcing = sourcing_of(scenario)
+        found = verdicts(dataset, sourcing.ruleset) if sourcing.ruleset else None
+        eligibility = eligible_facilities(prepared.facilities, sourcing, found)
+        nodes = build_nodes(prepared.pipeline, eligibility.eligible, "nameplate")
+        model = NetworkModel(nodes, prepared.recipe,
+                             import_allowance(sourcing, load_reference().shares).limits)
+        row_of = {fid: i for i, fid in enumerate(projects.ids)}
+        node_rows = np.array([row_of[n.facility_id] for n in nodes], dtype=int)
+        for year in network_years:
+            bounds = network_draws(model, node_rows, sample, years.index(year), progress)
+            bound_rows.append({"year": year, **percentiles(bounds),
+                               "mean": float(bounds.mean())})
+    return SimulationResult(pd.DataFrame(rows), pd.DataFrame(bound_rows), draws, seed)
