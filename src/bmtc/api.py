@@ -8,8 +8,14 @@ from typing import Any
 
 import pandas as pd
 
+from bmtc import analytics_service
 from bmtc.analysis.atlas_stats import capacity_totals, counts, quality_report
+from bmtc.analysis.bound import BoundReport
+from bmtc.analysis.capacity import default_years, summarise
+from bmtc.analysis.scenario import Scenario
+from bmtc.analysis.sourcing import ImportLimit, Policy, Sourcing
 from bmtc.domain.model import DatasetInfo
+from bmtc.domain.vocab import Stage
 from bmtc.io.tables import (
     facility_to_row,
     funding_to_row,
@@ -111,6 +117,53 @@ class Atlas:
         """Every organization's status and test outcomes under one rule set."""
         return screen_everyone(self.store.load(), ruleset, as_of=as_of, mode=mode,
                                taxable_year=taxable_year)
+
+    # -- analytics --------------------------------------------------------------------------
+    def _scenario(self, scenario: str | Scenario | None) -> Scenario:
+        if isinstance(scenario, Scenario):
+            return scenario
+        return analytics_service.scenario_named(scenario)
+
+    def capacity_pipeline(self, years: list[int] | None = None,
+                          scenario: str | Scenario | None = None,
+                          by: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """Capacity by facility and year (or summed `by` columns such as ("stage", "flow")),
+        nameplate and weighted by status; a scenario supplies weights and disruptions."""
+        dataset = self.store.load()
+        as_of = int(str(dataset.info.as_of)[:4]) if dataset.info else 2026
+        chosen = self._scenario(scenario)
+        prepared = analytics_service.prepare(dataset, chosen, years or default_years(as_of),
+                                             disrupted=scenario is not None)
+        frame = prepared.pipeline.frame
+        return summarise(frame, (*by, "year")) if by else frame
+
+    def gap(self, scenario: str | Scenario | None = None,
+            years: list[int] | None = None) -> pd.DataFrame:
+        """Requirement, capacity, gap and self-sufficiency per flow and year."""
+        chosen = self._scenario(scenario)
+        frame, _prepared = analytics_service.gap(self.store.load(), chosen,
+                                                 years or [chosen.year])
+        return frame
+
+    def network(self, year: int, sourcing: Policy = "na", *, ruleset: str = "feoc-doe-2024",
+                imports: list[str] | None = None, import_limit: ImportLimit = "unbounded",
+                relax: list[str] | None = None,
+                scenario: str | Scenario | None = None) -> BoundReport:
+        """The network bound in `year`: `.summary()`, `.year(y).stages`, `.flows`,
+        `.facilities` are DataFrames."""
+        base = Sourcing.named(sourcing, ruleset=ruleset, partner_groups=imports,
+                              import_limit=import_limit)
+        policy = Sourcing(base.policy, base.ruleset, base.partner_groups, base.import_limit,
+                          relaxed_stages=tuple(Stage(s) for s in relax or ()))
+        report, _prepared = analytics_service.network(self.store.load(),
+                                                      self._scenario(scenario), [year], policy)
+        return report
+
+    def simulate(self, scenario: str | Scenario | None = None, draws: int | None = None,
+                 seed: int | None = None) -> analytics_service.SimulationResult:
+        """Monte Carlo percentiles: `.capacity` and `.bounds` DataFrames."""
+        return analytics_service.simulate(self.store.load(), self._scenario(scenario), draws,
+                                          seed)
 
     def facility_table(self) -> pd.DataFrame:
         """All facilities in the interchange layout (the columns of facilities.csv)."""

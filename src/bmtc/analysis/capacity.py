@@ -152,7 +152,8 @@ def summarise(frame: pd.DataFrame, by: Sequence[str] = ("stage", "flow", "unit",
     """Nameplate ("announced") and plausible capacity summed by the given columns, with the
     number of facilities counted. Different flows are never summed together: `flow` and `unit`
     are always part of the grouping."""
-    keys = list(dict.fromkeys([*by, "flow", "unit"]))
+    rest = [k for k in by if k != "year"]
+    keys = list(dict.fromkeys([*rest, "flow", "unit", *(["year"] if "year" in by else [])]))
     for key in keys:
         if key not in frame.columns:
             raise ValueError(f"cannot group capacity by {key!r} (one of: {', '.join(GROUPINGS)})")
