@@ -156,8 +156,10 @@ def gap(
     if as_csv:
         _csv(frame)
         return
+    cited = "; ".join(dict.fromkeys(s.split("(")[0].split(":")[0].strip()
+                                    for s in demand.sources))
     console.print(f"[bold]{chosen.title}[/bold] ({chosen.name}), {target}: demand "
-                  f"{demand.gwh:,.0f} GWh ({demand.basis}; {'; '.join(demand.sources)})")
+                  f"{demand.gwh:,.0f} GWh ({demand.basis}; {cited}; full citations in --json)")
     console.print(f"Mix: {', '.join(f'{k} {v:.0%}' for k, v in chosen.mix.items())} "
                   f"({chosen.mix_source.strip()})")
     _show(f"Gap in {target} (plausible capacity minus requirement)", frame,
