@@ -31,6 +31,8 @@ from bmtc.analysis.recipe import FEED_OF, Recipe
 
 BALANCED: list[Flow] = [f for f in Flow if f not in (Flow.CELLS, Flow.SODIUM_CELLS, Flow.PACKS,
                                            Flow.RECYCLING_FEED)]
+# GWh: a gain or a bound smaller than this is round-off. Marginal values are compared after
+# multiplying by capacity, so flows measured in m2 (tiny value per unit) are judged fairly.
 TOLERANCE = 1e-7
 
 
@@ -201,7 +203,8 @@ class NetworkModel:
             text = self.highs.modelStatusToString(status)
             raise RuntimeError(f"the network LP did not solve: {text}")
         # -0.0 and round-off below zero are reported as no cells.
-        cells = max(0.0, -self.highs.getInfo().objective_function_value)
+        cells = -self.highs.getInfo().objective_function_value
+        cells = cells if cells > TOLERANCE else 0.0
         return cells, self.highs.getSolution()
 
 
@@ -247,7 +250,8 @@ def solve_year(model: NetworkModel, year_index: int, year: int) -> YearBound:
     })
     facilities["utilisation"] = np.where(capacity > 0, output / np.maximum(capacity, 1e-12),
                                          np.nan)
-    facilities["binding"] = (marginal > TOLERANCE) & (output >= capacity - 1e-6 * (1 + capacity))
+    facilities["binding"] = ((marginal * np.maximum(capacity, 1.0) > TOLERANCE)
+                             & (capacity > 0) & (output >= capacity - 1e-6 * (1 + capacity)))
     imports = {flow: float(values[j]) for j, flow in model._imports}
     activity = model.matrix @ values
     flows = pd.DataFrame([{

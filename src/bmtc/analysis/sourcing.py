@@ -75,7 +75,7 @@ class Sourcing:
                  "allied": "North American facilities not excluded by " + str(self.ruleset)}
         text = parts[self.policy]
         if self.partner_groups:
-            names = ", ".join(groups.get(g).title for g in self.partner_groups)
+            names = "partner groups " + ", ".join(groups.get(g).id for g in self.partner_groups)
             limit = ("without a volume limit" if self.import_limit == "unbounded" else
                      f"up to {self.import_share:.0%} of partners' reference production")
             text += f"; imports from {names}, {limit}"
