@@ -17,6 +17,7 @@ from bmtc.analysis.bound import BoundReport, build_nodes, network_bound
 from bmtc.analysis.capacity import Pipeline, Realisation, pipeline, summarise
 from bmtc.analysis.conversions import Family
 from bmtc.analysis.demand import load_presets
+from bmtc.analysis.flows import facility_flows
 from bmtc.analysis.gap import DemandYear, family_shares, find_preset, gap_table, preset_demand
 from bmtc.analysis.montecarlo import (
     Projects,
@@ -182,9 +183,11 @@ def _projects(prepared: Prepared) -> Projects:
         full.append(capacity_year if capacity_year and capacity_year > start else start)
         end.append(int(str(facility.status_as_of)[:4]) if facility.status.value == "closed"
                    else 9999)
-    amount = frame.groupby("facility_id", sort=False)["nameplate"].max()
+    # Full nameplate: the draw applies the ramp itself.
+    flows, _unconverted = facility_flows(prepared.facilities)
+    amount = np.array([flows[fid].amount for fid in first["facility_id"]], dtype=float)
     return Projects(list(first["facility_id"]), list(first["flow"]), list(first["status"]),
-                    amount.loc[first["facility_id"]].to_numpy(dtype=float),
+                    amount,
                     first["start_year"].to_numpy(dtype=int), np.asarray(full, dtype=int),
                     np.asarray(end, dtype=int))
 

@@ -34,6 +34,8 @@ SYMBOLS: dict[str, str] = {
     "lithium": "Li", "nickel": "Ni", "cobalt": "Co", "manganese": "Mn", "aluminum": "Al",
     "iron": "Fe", "graphite": "C",
 }
+# Metals a precursor carries into the CAM (lithium, oxygen and phosphate come with other inputs).
+_PRECURSOR_METALS = frozenset({"Ni", "Mn", "Co", "Al", "Fe"})
 YieldStep = Literal[
     "lithium_refining", "nickel_refining", "cobalt_refining", "manganese_refining",
     "graphite_spheronisation",
@@ -51,6 +53,12 @@ def weakest(*levels: Confidence) -> Confidence:
 
 def _formula_mass(formula: str) -> float:
     return float(periodictable.formula(formula).mass)
+
+
+def _metal_atoms(formula: str) -> float:
+    atoms = periodictable.formula(formula).atoms
+    return float(sum(count for element, count in atoms.items()
+                     if element.symbol in _PRECURSOR_METALS))
 
 
 def stoichiometric_fraction(formula: str, element: str) -> float:
@@ -98,8 +106,12 @@ class Cam(Sourced):
 
     def precursor_per_cam(self) -> float:
         """Tonnes of precursor (pCAM or iron phosphate) per tonne of CAM, by stoichiometry:
-        one formula unit of precursor gives one of CAM."""
-        return _formula_mass(self.precursor_formula) / _formula_mass(self.formula)
+        the precursor carries the CAM's transition metals (and aluminium) atom for atom, so
+        Mn3O4 gives LiMn2O4 in the ratio 2:3."""
+        cam_metals = _metal_atoms(self.formula)
+        precursor_metals = _metal_atoms(self.precursor_formula)
+        units = cam_metals / precursor_metals
+        return units * _formula_mass(self.precursor_formula) / _formula_mass(self.formula)
 
 
 class Proxy(Sourced):

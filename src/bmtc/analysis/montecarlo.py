@@ -68,7 +68,8 @@ def flow_totals(capacity: np.ndarray, flows: Sequence[str]) -> dict[str, np.ndar
 
 def percentiles(samples: np.ndarray) -> dict[str, float]:
     values = np.percentile(samples, PERCENTILES)
-    return {f"p{p}": float(v) for p, v in zip(PERCENTILES, values, strict=True)}
+    # Solver round-off (1e-15 GWh) is not a figure anyone should read.
+    return {f"p{p}": round(float(v), 9) for p, v in zip(PERCENTILES, values, strict=True)}
 
 
 def network_draws(model: NetworkModel, node_rows: np.ndarray, capacity: np.ndarray,

@@ -145,6 +145,8 @@ class NetworkModel:
             elif node.flow in self.rows:
                 self._single.append((len(self.columns), index))
                 self.columns.append(_Column(index, node.flow, None))
+        # An empty column keeps the LP well formed when nothing is eligible (bound 0).
+        self.columns.append(_Column(-2, Flow.CELLS, None))
         self._imports: list[tuple[int, Flow]] = []
         for flow, limit in self.import_limits.items():
             if limit > 0 and flow in self.rows:
@@ -167,7 +169,7 @@ class NetworkModel:
             shape=(n_rows, n_cols))
         cost = np.array([-1.0 if c.flow is Flow.CELLS and c.node >= 0 else 0.0
                          for c in self.columns])
-        upper = np.full(n_cols, math.inf)
+        upper = np.array([0.0 if c.node == -2 else math.inf for c in self.columns])
         for j, flow in self._imports:
             upper[j] = self.import_limits[flow]
         row_lower = np.concatenate([np.zeros(len(BALANCED)), np.full(extra_rows, -math.inf)])
@@ -202,9 +204,8 @@ class NetworkModel:
         if status != highspy.HighsModelStatus.kOptimal:
             text = self.highs.modelStatusToString(status)
             raise RuntimeError(f"the network LP did not solve: {text}")
-        # -0.0 and round-off below zero are reported as no cells.
-        cells = -self.highs.getInfo().objective_function_value
-        cells = cells if cells > TOLERANCE else 0.0
+        # Reported to the kWh: below that lies the solver's feasibility tolerance, not cells.
+        cells = round(max(0.0, -self.highs.getInfo().objective_function_value), 9)
         return cells, self.highs.getSolution()
 
 
@@ -224,10 +225,11 @@ def solve_year(model: NetworkModel, year_index: int, year: int) -> YearBound:
     values = np.asarray(solution.col_value)
     col_dual = np.asarray(solution.col_dual)
     row_dual = np.asarray(solution.row_dual)
-    by_family: dict[str, float] = {f: 0.0 for f in FAMILIES}
+    by_family: dict[str, float] = dict.fromkeys(FAMILIES, 0.0)
     for j, column in enumerate(model.columns):
         if column.flow is Flow.CELLS and column.node >= 0 and column.family:
             by_family[column.family] += float(values[j])
+    by_family = {f: round(v, 9) for f, v in by_family.items()}
     # Marginal GWh per unit of each node's capacity.
     marginal = np.zeros(len(model.nodes))
     for j, node in model._single:
@@ -252,11 +254,16 @@ def solve_year(model: NetworkModel, year_index: int, year: int) -> YearBound:
                                          np.nan)
     facilities["binding"] = ((marginal * np.maximum(capacity, 1.0) > TOLERANCE)
                              & (capacity > 0) & (output >= capacity - 1e-6 * (1 + capacity)))
+    made: dict[Flow, float] = {}
+    for j, column in enumerate(model.columns):
+        if column.node >= 0:
+            out = model._output_flow(column)
+            made[out] = made.get(out, 0.0) + float(values[j])
     imports = {flow: float(values[j]) for j, flow in model._imports}
     activity = model.matrix @ values
     flows = pd.DataFrame([{
         "flow": flow.value, "stage": FLOWS[flow].stage.value, "unit": FLOWS[flow].unit,
-        "made": float(output[[i for i, n in enumerate(model.nodes) if n.flow is flow]].sum()),
+        "made": made.get(flow, 0.0),
         "imported": imports.get(flow, 0.0),
         "surplus": float(activity[row]),
         "gwh_per_unit": max(0.0, float(row_dual[row])),

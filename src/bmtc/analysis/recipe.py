@@ -136,9 +136,11 @@ def build_recipe(
             pre_parts.append((weight, Derived(ratio, f"stoichiometry {entry.precursor_formula} "
                                               f"per {entry.formula}", Confidence.PRIMARY)))
             if family == "layered":
+                # Per tonne of pCAM, so chemistries weigh by the pCAM they need.
+                pcam_weight = weight * ratio
                 for flow, element in _PCAM_ELEMENTS.items():
                     fraction, computed = entry.fraction(element)
-                    pcam_parts[flow].append((weight, Derived(
+                    pcam_parts[flow].append((pcam_weight, Derived(
                         fraction / ratio, entry.source, entry.confidence,
                         f"{element} share of CAM / pCAM per CAM")))
         precursor = Flow.PCAM if family == "layered" else Flow.IRON_PHOSPHATE
