@@ -136,3 +136,26 @@ def test_scenario_list_names_presets(sqlite_loaded: str) -> None:
     rows = invoke_json("scenario", "list")
     names = {r["name"] for r in rows}
     assert {"post-2025-law", "pre-2025-law", "us-total-argonne-2024"} <= names
+
+
+def test_concentration_by_controller_and_covered_control(loaded: str) -> None:
+    report = invoke_json("concentration", "--year", "2030", "--db", loaded)
+    assert report["by"] == "controller_country" and "Merger Guidelines" in report["citation"]
+    shares = pd.DataFrame(report["shares"])
+    totals = shares.groupby(["stage", "flow"])["share"].sum()
+    assert all(abs(total - 1) < 1e-9 for total in totals)
+    cells = {r["flow"]: r for r in report["summary"]}["cells"]
+    assert 0 < cells["hhi"] <= 10_000
+    covered = {r["flow"]: r for r in report["covered_control"]}["cells"]
+    assert 0 < covered["share"] < 1 and covered["covered"] <= covered["total"]
+    located = invoke_json("concentration", "--year", "2030", "--by", "country", "--db", loaded)
+    located_cells = {r["flow"]: r for r in located["summary"]}["cells"]
+    assert {k for k, _ in located_cells["top"]} <= {"US", "CA", "MX"}
+
+
+def test_world_concentration_from_reference(sqlite_loaded: str) -> None:
+    rows = invoke_json("concentration", "--global")
+    cobalt = next(r for r in rows if r["stage"] == "mining" and r["material"] == "cobalt")
+    # DR Congo alone holds about 76% of cobalt mining (USGS 2024): HHI above 5,700.
+    assert cobalt["hhi_listed"] >= 0.76 ** 2 * 10_000 - 1
+    assert cobalt["hhi_listed"] <= cobalt["hhi_upper"] <= 10_000

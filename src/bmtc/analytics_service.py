@@ -15,6 +15,15 @@ import pandas as pd
 
 from bmtc.analysis.bound import BoundReport, build_nodes, network_bound
 from bmtc.analysis.capacity import Pipeline, Realisation, pipeline, summarise
+from bmtc.analysis.concentration import (
+    Concentration,
+    Key,
+    Measure,
+    concentration,
+    covered_control,
+    global_concentration,
+)
+from bmtc.analysis.control import controlling_countries
 from bmtc.analysis.conversions import Family
 from bmtc.analysis.demand import load_presets
 from bmtc.analysis.flows import facility_flows
@@ -34,6 +43,7 @@ from bmtc.analysis.scenario import Scenario, resolve_scenario
 from bmtc.analysis.sourcing import Sourcing, eligible_facilities, import_allowance
 from bmtc.domain.dataset import Dataset
 from bmtc.domain.model import Facility
+from bmtc.screening.rules import rule_set
 from bmtc.screening_service import screen_everyone
 
 
@@ -160,6 +170,39 @@ def unquantified_by_stage(prepared: Prepared) -> dict[str, int]:
     missing = prepared.pipeline.unconverted
     live = missing[~missing["status"].isin(["cancelled", "closed"])]
     return {str(k): int(v) for k, v in live.groupby("stage").size().items()}
+
+
+def concentration_report(dataset: Dataset, year: int, by: Key, measure: Measure = "plausible",
+                         top_n: int = 5, ruleset: str = "feoc-doe-2024",
+                         ) -> tuple[Concentration, pd.DataFrame]:
+    """Shares, HHI and top-N by `by` for every stage and flow in `year`, and the capacity
+    located in North America but controlled from the rule set's covered nations."""
+    built = pipeline(dataset.facilities, (year,), Realisation.default())
+    control = controlling_countries(dataset)
+    result = concentration(built.frame, by, year, measure, top_n, control)
+    covered = covered_control(built.frame, control, rule_set(ruleset).covered_nations, year,
+                              measure)
+    return result, covered
+
+
+def global_concentration_rows() -> list[dict[str, object]]:
+    """World HHI for every stage and material the reference shares cover."""
+    shares = load_reference().shares
+    pairs = sorted({(s.stage, s.material) for s in shares.share if s.material is not None},
+                   key=lambda p: (p[0].value, str(p[1])))
+    rows: list[dict[str, object]] = []
+    for stage, material in pairs:
+        try:
+            found = global_concentration(shares, stage, material)
+        except (KeyError, ValueError):
+            continue
+        rows.append({"stage": stage.value, "material": material.value if material else None,
+                     "year": found.year, "coverage": found.coverage,
+                     "hhi_listed": found.hhi_listed, "hhi_upper": found.hhi_upper,
+                     "band": found.band_listed,
+                     "top": ", ".join(f"{c} {v:.0%}" for c, v in found.shares[:3]),
+                     "sources": " | ".join(found.sources)})
+    return rows
 
 
 @dataclass

@@ -12,6 +12,7 @@ from bmtc import analytics_service
 from bmtc.analysis.atlas_stats import capacity_totals, counts, quality_report
 from bmtc.analysis.bound import BoundReport
 from bmtc.analysis.capacity import default_years, summarise
+from bmtc.analysis.concentration import Concentration, Key, Measure
 from bmtc.analysis.scenario import Scenario
 from bmtc.analysis.sourcing import ImportLimit, Policy, Sourcing
 from bmtc.domain.model import DatasetInfo
@@ -158,6 +159,14 @@ class Atlas:
         report, _prepared = analytics_service.network(self.store.load(),
                                                       self._scenario(scenario), [year], policy)
         return report
+
+    def concentration(self, year: int, by: Key = "controller_country",
+                      measure: Measure = "plausible", top_n: int = 5,
+                      ruleset: str = "feoc-doe-2024") -> tuple[Concentration, pd.DataFrame]:
+        """Shares and HHI per stage and flow (`.shares`, `.summary`), and the capacity in North
+        America controlled from a covered nation."""
+        return analytics_service.concentration_report(self.store.load(), year, by, measure,
+                                                      top_n, ruleset)
 
     def simulate(self, scenario: str | Scenario | None = None, draws: int | None = None,
                  seed: int | None = None) -> analytics_service.SimulationResult:

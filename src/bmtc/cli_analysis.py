@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from bmtc import analytics_service as service
 from bmtc.analysis.bound import BoundReport, explain
 from bmtc.analysis.capacity import GROUPINGS, default_years, summarise
+from bmtc.analysis.concentration import KEYS
 from bmtc.analysis.scenario import Scenario, ScenarioError, bundled_scenarios
 from bmtc.analysis.slip import slip_statistics
 from bmtc.analysis.sourcing import POLICIES, Sourcing
@@ -64,8 +65,11 @@ def _fmt(value: Any, column: str = "") -> str:
     if isinstance(value, float | int) and not isinstance(value, bool):
         if value != value:  # NaN
             return ""
-        if column.startswith("self_sufficiency") or column == "utilisation":
+        if column.startswith("self_sufficiency") or column in ("utilisation", "share",
+                                                                "coverage"):
             return f"{value:.1%}"
+        if column.startswith("hhi"):
+            return f"{value:,.0f}"
         if column == "year":
             return str(int(value))
         for threshold, size, suffix in ((1e9, 1e9, "bn"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
@@ -169,6 +173,67 @@ def gap(
     names = ", ".join(f"{r.flow} ({r.self_sufficiency:.1%})" for r in weakest.itertuples())
     console.print(f"Least self-sufficient: {names}. Graphite feed assumes all anode material "
                   "is natural graphite. Sources per row: --json.")
+
+
+@app.command(name="concentration")
+def concentration_(
+    year: Annotated[int | None, typer.Option("--year", help="Year (default: the atlas's "
+                                             "year).")] = None,
+    by: Annotated[str, typer.Option(help="country, state_province, operator_id or "
+                                         "controller_country.")] = "controller_country",
+    stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None,
+    measure: Annotated[str, typer.Option(help="plausible or nameplate.")] = "plausible",
+    top: Annotated[int, typer.Option(help="How many leaders to name.", min=1)] = 5,
+    ruleset: Annotated[str, typer.Option(help="Rule set naming the covered nations.")] =
+    "feoc-doe-2024",
+    world: Annotated[bool, typer.Option("--global", help="World concentration from the "
+                                        "reference shares instead of the atlas.")] = False,
+    db: DbOption = None, as_json: JsonOption = False, as_csv: CsvOption = False,
+) -> None:
+    """Shares, HHI and top-N per stage and flow, by location or controlling country."""
+    if world:
+        _global_concentration(as_json, as_csv)
+        return
+    if by not in KEYS:
+        raise typer.BadParameter(f"{by!r}; choose one of {', '.join(KEYS)}", param_hint="--by")
+    if measure not in ("plausible", "nameplate"):
+        raise typer.BadParameter("plausible or nameplate", param_hint="--measure")
+    dataset = _load(db)
+    target = year or _as_of_year(dataset)
+    result, covered = service.concentration_report(
+        dataset, target, by, measure, top, ruleset)  # type: ignore[arg-type]
+    summary, shares = result.summary, result.shares
+    if stage is not None:
+        summary = summary[summary["stage"] == stage]
+        shares = shares[shares["stage"] == stage]
+        covered = covered[covered["stage"] == stage]
+    if as_json:
+        _print_json({"year": target, "by": by, "measure": measure, "citation": result.citation,
+                     "summary": _records(summary), "shares": _records(shares),
+                     "covered_control": _records(covered), "ruleset": ruleset})
+    elif as_csv:
+        _csv(shares)
+    else:
+        shown = summary.assign(top=[", ".join(f"{k} {v:.0%}" for k, v in t[:3])
+                                    for t in summary["top"]])
+        _show(f"Concentration in {target} by {by} ({measure})", shown,
+              ["stage", "flow", "total", "unit", "contributors", "hhi", "band", "top"])
+        console.print(f"HHI bands: {result.citation}")
+        _show(f"Located in North America, controlled from a covered nation ({ruleset})",
+              covered, ["stage", "flow", "unit", "total", "covered", "share"])
+
+
+def _global_concentration(as_json: bool, as_csv: bool) -> None:
+    rows = service.global_concentration_rows()
+    frame = pd.DataFrame(rows)
+    if as_json:
+        _print_json(rows)
+    elif as_csv:
+        _csv(frame)
+    else:
+        _show("World concentration (reference shares)", frame,
+              ["stage", "material", "year", "coverage", "hhi_listed", "hhi_upper", "band",
+               "top"])
 
 
 def _report_json(report: BoundReport, lines_by_year: dict[int, list[str]]) -> dict[str, Any]:
