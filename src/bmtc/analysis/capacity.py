@@ -144,7 +144,8 @@ def pipeline(
     return Pipeline(frame, missing, realisation, tuple(int(y) for y in year_array))
 
 
-GROUPINGS = ("stage", "flow", "unit", "country", "state_province", "status", "year")
+GROUPINGS = ("stage", "flow", "unit", "basis", "country", "state_province", "status",
+             "operator_id", "facility_id", "year")
 
 
 def summarise(frame: pd.DataFrame, by: Sequence[str] = ("stage", "flow", "unit", "year"),
