@@ -34,7 +34,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -45,7 +45,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy
 
-from benchlib import load_baseline, print_columns
+from benchlib import Figure, load_baseline, print_figures
 from bmtc.analysis.conversions import FAMILIES, Family
 from bmtc.analysis.flows import FLOWS, Flow
 from bmtc.analysis.network import BALANCED, NetworkModel, Node, YearBound, solve_year
@@ -134,30 +134,6 @@ MINED = {
 
 # --- measuring ----------------------------------------------------------------------------
 
-
-@dataclass
-class Figure:
-    name: str
-    value: float
-    unit: str  # "s", "GWh" or "draws/s"
-    target: float | None = None
-    higher_is_better: bool = False
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool | None:
-        if self.target is None:
-            return None
-        return self.value >= self.target if self.higher_is_better else self.value <= self.target
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "value": round(self.value, 6),
-            "unit": self.unit,
-            "target": self.target,
-            "ok": self.ok,
-            "detail": self.detail,
-        }
 
 
 @contextmanager
@@ -451,30 +427,6 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:,.0f} {unit}"
 
 
-def print_table(figures: list[Figure], baseline: dict[str, Any] | None) -> None:
-    base = (baseline or {}).get("results", {})
-    header = ["figure", "measured", "target", "ok"]
-    if baseline is not None:
-        header.append("vs baseline")
-    lines = [header]
-    for fig in figures:
-        ok = fig.ok
-        target = "-"
-        if fig.target is not None:
-            target = ("≥ " if fig.higher_is_better else "≤ ") + _fmt(fig.target, fig.unit)
-        line = [
-            fig.name,
-            _fmt(fig.value, fig.unit),
-            target,
-            "-" if ok is None else ("ok" if ok else "MISS"),
-        ]
-        if baseline is not None:
-            old = base.get(fig.name, {}).get("value")
-            # A bound of zero (or LP round-off) has no meaningful ratio.
-            line.append(f"{fig.value / old:.2f}x" if old and abs(old) > 1e-9 else "n/a")
-        lines.append(line)
-    print_columns(lines)
-
 
 # --- main ---------------------------------------------------------------------------------
 
@@ -553,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
                 "its ratios are not comparable."
             )
     print()
-    print_table(figures, baseline)
+    print_figures(figures, baseline, _fmt)
     results = {
         "meta": {
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -39,7 +39,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order
 
 import bmtc.screening.batch_feoc as batch_feoc
-from benchlib import load_baseline, print_columns
+from benchlib import Figure, load_baseline, print_figures
 from bmtc.screening.attribution import MAX_ROUNDS
 from bmtc.screening.batch import make_gate, stake_matrices
 from bmtc.screening.bulk import screen_all
@@ -75,30 +75,6 @@ TARGET_CHANGE_S = 1.0
 
 # --- measuring ----------------------------------------------------------------------------
 
-
-@dataclass
-class Figure:
-    name: str
-    value: float
-    unit: str  # "s", "GB" or "x"
-    target: float | None = None
-    higher_is_better: bool = False
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool | None:
-        if self.target is None:
-            return None
-        return self.value >= self.target if self.higher_is_better else self.value <= self.target
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "value": round(self.value, 6),
-            "unit": self.unit,
-            "target": self.target,
-            "ok": self.ok,
-            "detail": self.detail,
-        }
 
 
 def peak_gb() -> float:
@@ -430,29 +406,6 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:.1f}x"
 
 
-def print_table(figures: list[Figure], baseline: dict[str, Any] | None) -> None:
-    base = (baseline or {}).get("results", {})
-    header = ["figure", "measured", "target", "ok"]
-    if baseline is not None:
-        header.append("vs baseline")
-    lines = [header]
-    for fig in figures:
-        ok = fig.ok
-        target = "-"
-        if fig.target is not None:
-            target = ("≥ " if fig.higher_is_better else "≤ ") + _fmt(fig.target, fig.unit)
-        line = [
-            fig.name,
-            _fmt(fig.value, fig.unit),
-            target,
-            "-" if ok is None else ("ok" if ok else "MISS"),
-        ]
-        if baseline is not None:
-            old = base.get(fig.name, {}).get("value")
-            line.append(f"{fig.value / old:.2f}x" if old else "n/a")
-        lines.append(line)
-    print_columns(lines)
-
 
 def profile_feoc(reg: Registry, rules: RuleSet, mode: Mode, top: int) -> None:
     profiler = cProfile.Profile()
@@ -536,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{facts['entities']}; its ratios are not comparable."
             )
     print()
-    print_table(figures, baseline)
+    print_figures(figures, baseline, _fmt)
     results = {
         "meta": {
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,3 +23,51 @@ def print_columns(rows: list[list[str]]) -> None:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
         if index == 0:
             print("  ".join("-" * width for width in widths))
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    target: float | None = None
+    higher_is_better: bool = False
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "value": round(self.value, 6),
+            "unit": self.unit,
+            "target": self.target,
+            "ok": self.ok,
+            "detail": self.detail,
+        }
+
+
+def print_figures(figures: list[Figure], baseline: dict[str, Any] | None,
+                  fmt: Callable[[float, str], str]) -> None:
+    """The figures with their targets and, when a baseline exists, the ratio to it."""
+    base = (baseline or {}).get("results", {})
+    header = ["figure", "measured", "target", "ok"]
+    if baseline is not None:
+        header.append("vs baseline")
+    lines = [header]
+    for fig in figures:
+        ok = fig.ok
+        target = "-"
+        if fig.target is not None:
+            target = ("≥ " if fig.higher_is_better else "≤ ") + fmt(fig.target, fig.unit)
+        line = [fig.name, fmt(fig.value, fig.unit), target,
+                "-" if ok is None else ("ok" if ok else "MISS")]
+        if baseline is not None:
+            old = base.get(fig.name, {}).get("value")
+            # A figure of zero (a bound of nothing, say) has no meaningful ratio.
+            line.append(f"{fig.value / old:.2f}x" if old and abs(old) > 1e-9 else "n/a")
+        lines.append(line)
+    print_columns(lines)
