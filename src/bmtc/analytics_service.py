@@ -23,11 +23,20 @@ from bmtc.analysis.concentration import (
     covered_control,
     global_concentration,
 )
-from bmtc.analysis.control import controlling_countries
+from bmtc.analysis.control import controlling_countries, majority_controlled
 from bmtc.analysis.conversions import Family
 from bmtc.analysis.demand import load_presets
 from bmtc.analysis.flows import facility_flows
-from bmtc.analysis.gap import DemandYear, family_shares, find_preset, gap_table, preset_demand
+from bmtc.analysis.gap import (
+    DemandYear,
+    family_shares,
+    feed_matrix,
+    find_preset,
+    gap_table,
+    gap_view,
+    interpolate,
+    preset_demand,
+)
 from bmtc.analysis.montecarlo import (
     Projects,
     draw_capacity,
@@ -86,11 +95,9 @@ def apply_disruptions(dataset: Dataset, scenario: Scenario) -> tuple[list[Facili
             company = disruption.remove_company
             if not any(o.id == company for o in dataset.organizations):
                 raise ValueError(f"disruption: no organization {company!r}")
-            held = {r.owned_id for r in dataset.relationships if r.owner_id == company
-                    and r.equity_pct is not None and r.equity_pct.low > 50}
-            facilities = [f for f in facilities
-                          if f.operator_id != company and f.operator_id not in held]
-            what = f"facilities of {company} and its majority-held operators"
+            held = majority_controlled(dataset, company)
+            facilities = [f for f in facilities if f.operator_id not in held]
+            what = f"facilities of {company} and the operators it controls by majority"
         else:
             continue
         notes.append(f"removed {before - len(facilities)} {what}")
@@ -108,11 +115,11 @@ def demand_for(scenario: Scenario, years: Sequence[int]) -> list[DemandYear]:
     found = []
     for year in years:
         if scenario.demand.custom:
-            if year not in scenario.demand.custom:
-                raise ValueError(f"scenario {scenario.name}: custom demand has no {year}")
-            gwh = scenario.demand.custom[year]
-            found.append(DemandYear(year, gwh * scenario.demand.scale, "custom",
-                                    (scenario.demand.source or "scenario file",)))
+            source = scenario.demand.source or f"scenario {scenario.name}"
+            point = interpolate({y: (g, source) for y, g in scenario.demand.custom.items()},
+                                year, f"the custom demand of scenario {scenario.name!r}")
+            found.append(DemandYear(year, point.gwh * scenario.demand.scale,
+                                    f"custom, {point.basis}", point.sources))
             continue
         parts = [preset_demand(find_preset(p), year) for p in scenario.demand.presets]
         basis = "interpolated" if any(p.basis == "interpolated" for p in parts) else "point"
@@ -144,7 +151,7 @@ def prepare(dataset: Dataset, scenario: Scenario, years: Sequence[int],
 def gap(dataset: Dataset, scenario: Scenario, years: Sequence[int]) -> tuple[pd.DataFrame,
                                                                              Prepared]:
     prepared = prepare(dataset, scenario, years)
-    capacity = summarise(prepared.pipeline.frame, ("flow", "year"))
+    capacity = summarise(gap_view(prepared.pipeline.frame, prepared.recipe), ("flow", "year"))
     frame = gap_table(demand_for(scenario, years), prepared.shares, prepared.recipe, capacity)
     return frame, prepared
 
@@ -250,7 +257,8 @@ def simulate(dataset: Dataset, scenario: Scenario, draws: int | None = None,
     weights = {s.value: w for s, w in realisation.weights.items()}
     delays = {s.value: d for s, d in load_realisation().delays().items()}
     sample = draw_capacity(projects, years, weights, delays, draws, rng)
-    totals = flow_totals(sample, projects.flows)
+    matrix, names = feed_matrix(prepared.pipeline.frame, prepared.recipe)
+    totals = flow_totals(sample, matrix, names)
     requirement = gap_table(demand_for(scenario, years), prepared.shares, prepared.recipe,
                             pd.DataFrame(columns=["flow", "year", "announced", "plausible"]))
     need = requirement.set_index(["flow", "year"])["requirement"]

@@ -146,18 +146,23 @@ class Atlas:
                                                  years or [chosen.year])
         return frame
 
-    def network(self, year: int, sourcing: Policy = "na", *, ruleset: str = "feoc-doe-2024",
-                imports: list[str] | None = None, import_limit: ImportLimit = "unbounded",
-                relax: list[str] | None = None,
+    def network(self, year: int, sourcing: Policy | None = None, *,
+                ruleset: str = "feoc-doe-2024", imports: list[str] | None = None,
+                import_limit: ImportLimit = "unbounded", relax: list[str] | None = None,
                 scenario: str | Scenario | None = None) -> BoundReport:
         """The network bound in `year`: `.summary()`, `.year(y).stages`, `.flows`,
-        `.facilities` are DataFrames."""
-        base = Sourcing.named(sourcing, ruleset=ruleset, partner_groups=imports,
-                              import_limit=import_limit)
-        policy = Sourcing(base.policy, base.ruleset, base.partner_groups, base.import_limit,
-                          relaxed_stages=tuple(Stage(s) for s in relax or ()))
-        report, _prepared = analytics_service.network(self.store.load(),
-                                                      self._scenario(scenario), [year], policy)
+        `.facilities` are DataFrames. Without `sourcing`, the scenario's own policy (with its
+        import cuts) applies."""
+        chosen = self._scenario(scenario)
+        policy = None
+        if sourcing is not None:
+            base = Sourcing.named(sourcing, ruleset=ruleset, partner_groups=imports,
+                                  import_limit=import_limit)
+            policy = Sourcing(base.policy, base.ruleset, base.partner_groups,
+                              base.import_limit,
+                              relaxed_stages=tuple(Stage(s) for s in relax or ()))
+        report, _prepared = analytics_service.network(self.store.load(), chosen, [year],
+                                                      policy)
         return report
 
     def concentration(self, year: int, by: Key = "controller_country",

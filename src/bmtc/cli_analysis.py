@@ -18,7 +18,7 @@ from bmtc.analysis.capacity import GROUPINGS, default_years, summarise
 from bmtc.analysis.concentration import KEYS
 from bmtc.analysis.scenario import Scenario, ScenarioError, bundled_scenarios
 from bmtc.analysis.slip import slip_statistics
-from bmtc.analysis.sourcing import POLICIES, Sourcing
+from bmtc.analysis.sourcing import POLICIES, Sourcing, check_relaxable
 from bmtc.cli import DbOption, Failed, JsonOption, _print_json, _store, _table, app, console
 from bmtc.domain.dataset import Dataset
 from bmtc.domain.vocab import Stage
@@ -51,6 +51,18 @@ def _scenario(name: str | None) -> Scenario:
 
 def _as_of_year(dataset: Dataset) -> int:
     return int(str(dataset.info.as_of)[:4]) if dataset.info else 2026
+
+
+def _message(exc: Exception) -> str:
+    # A KeyError's str() wraps its message in quotes; the message itself is what to show.
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+
+
+def _stage(value: str | None) -> str | None:
+    if value is not None and value not in {s.value for s in Stage}:
+        raise typer.BadParameter(f"{value!r}; choose one of {', '.join(s.value for s in Stage)}",
+                                 param_hint="--stage")
+    return value
 
 
 def _csv(frame: pd.DataFrame) -> None:
@@ -94,6 +106,7 @@ def capacity(
     db: DbOption = None, as_json: JsonOption = False, as_csv: CsvOption = False,
 ) -> None:
     """Capacity by stage and year: nameplate ("announced") and weighted ("plausible")."""
+    _stage(stage)
     dataset = _load(db)
     if slip:
         summary = slip_statistics(dataset.facilities, dataset.status_events)
@@ -147,7 +160,7 @@ def gap(
     try:
         frame, prepared = service.gap(dataset, chosen, [target])
     except (ValueError, KeyError) as exc:
-        raise Failed(str(exc).strip("'\"")) from None
+        raise Failed(_message(exc)) from None
     demand = service.demand_for(chosen, [target])[0]
     if as_json:
         _print_json({"scenario": chosen.name, "title": chosen.title, "year": target,
@@ -155,7 +168,9 @@ def gap(
                      "demand_sources": list(demand.sources), "mix": chosen.mix,
                      "mix_source": chosen.mix_source, "capacity_measure": chosen.capacity,
                      "weights_source": prepared.pipeline.realisation.source,
-                     "disruptions": prepared.notes, "rows": _records(frame)})
+                     "disruptions": prepared.notes,
+                     "unquantified_facilities": service.unquantified_by_stage(prepared),
+                     "rows": _records(frame)})
         return
     if as_csv:
         _csv(frame)
@@ -173,6 +188,11 @@ def gap(
     names = ", ".join(f"{r.flow} ({r.self_sufficiency:.1%})" for r in weakest.itertuples())
     console.print(f"Least self-sufficient: {names}. Graphite feed assumes all anode material "
                   "is natural graphite. Sources per row: --json.")
+    gaps = service.unquantified_by_stage(prepared)
+    if gaps:
+        console.print("Facilities with no usable capacity figure count as zero: "
+                      + ", ".join(f"{stage} {count}" for stage, count in sorted(gaps.items()))
+                      + ".")
 
 
 @app.command(name="concentration")
@@ -198,6 +218,7 @@ def concentration_(
         raise typer.BadParameter(f"{by!r}; choose one of {', '.join(KEYS)}", param_hint="--by")
     if measure not in ("plausible", "nameplate"):
         raise typer.BadParameter("plausible or nameplate", param_hint="--measure")
+    _stage(stage)
     dataset = _load(db)
     target = year or _as_of_year(dataset)
     result, covered = service.concentration_report(
@@ -261,7 +282,9 @@ def _report_json(report: BoundReport, lines_by_year: dict[int, list[str]]) -> di
 @app.command()
 def network(
     year: YearOption = None,
-    sourcing: Annotated[str, typer.Option(help="na, non-feoc or allied.")] = "na",
+    sourcing: Annotated[str | None, typer.Option(
+        help="na, non-feoc or allied (default: the scenario's, na in the bundled ones).")
+    ] = None,
     ruleset: Annotated[str, typer.Option(help="Rule set that excludes operators.")] =
     "feoc-doe-2024",
     imports: Annotated[list[str] | None, typer.Option(
@@ -273,27 +296,30 @@ def network(
     as_json: JsonOption = False, as_csv: CsvOption = False,
 ) -> None:
     """The most cell GWh North America can make from eligible facilities, and what binds."""
-    if sourcing not in POLICIES:
+    if sourcing is not None and sourcing not in POLICIES:
         raise typer.BadParameter(f"{sourcing!r}; choose one of {', '.join(POLICIES)}",
                                  param_hint="--sourcing")
     if import_limit not in ("unbounded", "reference"):
         raise typer.BadParameter("unbounded or reference", param_hint="--import-limit")
     try:
         stages = tuple(Stage(s) for s in relax or ())
+        check_relaxable(stages)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--relax") from None
     dataset = _load(db)
     chosen = _scenario(scenario)
     target = year or chosen.year
-    base = Sourcing.named(sourcing, ruleset=ruleset,
-                          partner_groups=imports,
-                          import_limit=import_limit)  # type: ignore[arg-type]
-    policy = Sourcing(base.policy, base.ruleset, base.partner_groups, base.import_limit,
-                      relaxed_stages=stages)
+    policy: Sourcing | None = None  # the scenario's own, disruptions' import cuts included
+    if sourcing is not None or imports or relax or import_limit != "unbounded":
+        base = Sourcing.named(sourcing or chosen.sourcing.policy,
+                              ruleset=ruleset, partner_groups=imports,
+                              import_limit=import_limit)  # type: ignore[arg-type]
+        policy = Sourcing(base.policy, base.ruleset, base.partner_groups, base.import_limit,
+                          relaxed_stages=stages)
     try:
         report, prepared = service.network(dataset, chosen, [target], policy)
     except (ValueError, KeyError) as exc:
-        raise Failed(str(exc).strip("'\"")) from None
+        raise Failed(_message(exc)) from None
     lines = explain(report, target, service.unquantified_by_stage(prepared))
     bound = report.year(target)
     if as_json:
@@ -342,7 +368,7 @@ def scenario_run(
             result = service.simulate(dataset, chosen, draws, seed,
                                       progress=lambda n: bar.advance(task, n))
     except (ValueError, KeyError) as exc:
-        raise Failed(str(exc).strip("'\"")) from None
+        raise Failed(_message(exc)) from None
     cost = baseline.year(chosen.year).cells_gwh - disrupted.year(chosen.year).cells_gwh
     lines = explain(disrupted, chosen.year, service.unquantified_by_stage(prepared))
     if as_json:

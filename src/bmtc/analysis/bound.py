@@ -75,7 +75,8 @@ def build_nodes(pipeline: Pipeline, eligible: Iterable[str], measure: Measure) -
     for facility_id, rows in frame.groupby("facility_id", sort=True):
         first = rows.iloc[0]
         flow = Flow(first["flow"])
-        if flow in (Flow.SODIUM_CELLS, Flow.PACKS, Flow.RECYCLING_FEED):
+        # A captive mine's ore is already inside its integrated refinery's output.
+        if flow in (Flow.SODIUM_CELLS, Flow.PACKS, Flow.RECYCLING_FEED) or first["captive"]:
             continue
         capacity = rows.sort_values("year")[column].to_numpy(dtype=float)
         if measure == "nameplate" and first["status"] == "cancelled":

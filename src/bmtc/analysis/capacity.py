@@ -63,7 +63,7 @@ def effective_start(facility: Facility, lead_times: Mapping[Status, int]) -> tup
     """First year of output, and whether it was assumed (no start year in the atlas)."""
     if facility.start_year is not None:
         return facility.start_year, False
-    if facility.status is Status.OPERATING:
+    if facility.status in (Status.OPERATING, Status.CLOSED):
         return ALWAYS, True
     as_of_year = int(str(facility.status_as_of)[:4])
     return as_of_year + lead_times.get(facility.status, 0), True
@@ -97,7 +97,7 @@ def pipeline(
     columns: dict[str, list[object]] = {k: [] for k in (
         "facility_id", "name", "operator_id", "stage", "flow", "unit", "basis", "country",
         "state_province", "status", "start_year", "start_assumed", "integrated", "families",
-        "route")}
+        "route", "captive")}
     nameplates: list[np.ndarray] = []
     weights: list[float] = []
     for facility in facilities:
@@ -122,6 +122,7 @@ def pipeline(
             ("status", facility.status.value), ("start_year", start),
             ("start_assumed", assumed), ("integrated", flow.integrated),
             ("families", "|".join(flow.families)), ("route", flow.route),
+            ("captive", flow.captive),
         ):
             columns[key].append(value)
     count, span = len(nameplates), len(year_array)
@@ -134,7 +135,7 @@ def pipeline(
     frame["weight"] = np.repeat(weight_array, span)
     frame["plausible"] = frame["nameplate"] * frame["weight"]
     frame = frame.astype({"year": int, "start_year": int, "start_assumed": bool,
-                          "integrated": bool})
+                          "integrated": bool, "captive": bool})
     by_id = {f.id: f for f in facilities}
     missing = pd.DataFrame(
         [{"facility_id": u.facility_id, "stage": by_id[u.facility_id].stage.value,

@@ -243,3 +243,22 @@ def controlling_countries(dataset: Dataset, as_of: str | None = None,
             path=_describe(org, ranked),
         )
     return result
+
+
+def majority_controlled(dataset: Dataset, company: str, as_of: str | None = None) -> set[str]:
+    """Every organization `company` controls through an unbroken chain of majority holdings
+    (the company itself included): a disruption that removes a company removes these too."""
+    holders = _holders(dataset, as_of)
+    parent = {org: next((s.holder for s in stakes if s.majority), None)
+              for org, stakes in holders.items()}
+    found = {company}
+    for org in parent:
+        seen: set[str] = set()
+        node: str | None = org
+        while node is not None and node not in seen:
+            if node == company:
+                found.add(org)
+                break
+            seen.add(node)
+            node = parent.get(node)
+    return found

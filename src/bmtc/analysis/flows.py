@@ -10,10 +10,16 @@ counted in units, recycling feed without an output figure) is kept apart with th
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bmtc.analysis.conversions import FAMILIES, ConversionsFile, Family, load_conversions
+from bmtc.analysis.conversions import (
+    FAMILIES,
+    SYMBOLS,
+    ConversionsFile,
+    Family,
+    load_conversions,
+)
 from bmtc.domain.model import Facility
 from bmtc.domain.quantities import BASIS_FORMULAS, Capacity, convert_mass
 from bmtc.domain.vocab import PRODUCTS, Material, Stage
@@ -138,6 +144,9 @@ class FacilityFlow:
     integrated: bool = False
     route: str = ""
     note: str = ""
+    # A mine whose whole output feeds its operator's own refinery beside it: its feed is not
+    # there for anyone else, and the refinery counts as integrated.
+    captive: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,7 +155,7 @@ class Unconverted:
     reason: str
 
 
-def _element_flow(basis: str, stage: Stage, integrated: bool) -> tuple[Flow, str] | None:
+def _element_flow(basis: str, stage: Stage) -> tuple[Flow, str] | None:
     if basis in _CONTAINED:
         symbol = _CONTAINED[basis]
         mined, refined = _ELEMENT_FLOWS[symbol]
@@ -189,9 +198,8 @@ def mine_sites(facilities: Iterable[Facility]) -> set[tuple[str, str | None, str
             continue
         for product in facility.products:
             for material in PRODUCTS[product].materials:
-                symbol = {"lithium": "Li", "nickel": "Ni", "cobalt": "Co",
-                          "manganese": "Mn"}.get(material.value)
-                if symbol:
+                symbol = SYMBOLS.get(material.value)
+                if symbol in _ELEMENT_FLOWS:
                     found.add((facility.operator_id, facility.state_province, symbol))
     return found
 
@@ -208,7 +216,7 @@ def facility_flow(
         return Unconverted(facility.id, "no capacity in the atlas")
     basis = capacity.basis
     sites = sites if sites is not None else set()
-    element = _element_flow(basis, facility.stage, False)
+    element = _element_flow(basis, facility.stage)
     if element is not None:
         flow, contained = element
         tonnes = Capacity(capacity.value, capacity.unit, basis).to("t/yr")
@@ -237,19 +245,29 @@ def facility_flow(
                            f"capacity in {capacity.unit} cannot be put on {FLOWS[flow].unit}")
     families: tuple[Family, ...] = ()
     route = ""
-    if flow in (Flow.CAM_LAYERED, Flow.CAM_PHOSPHATE):
-        families = (_CAM_FLOWS[flow],)  # type: ignore[assignment]
-    elif basis == "cathode_materials" or flow is Flow.CELLS:
+    if basis == "cathode_materials" or flow is Flow.CELLS:
         families = _families(facility, conversions)
-    if basis == "cathode_materials":
-        flow = Flow.CAM_LAYERED if families == ("layered",) else (
-            Flow.CAM_PHOSPHATE if families == ("phosphate",) else Flow.CAM_LAYERED)
+    elif flow in (Flow.CAM_LAYERED, Flow.CAM_PHOSPHATE):
+        families = (_CAM_FLOWS[flow],)  # type: ignore[assignment]
+    if basis == "cathode_materials" and families == ("phosphate",):
+        flow = Flow.CAM_PHOSPHATE
+    # A plant making both families is listed under layered CAM in capacity tables; the
+    # network lets it serve either from one capacity.
     if flow is Flow.AAM:
         synthetic = "synthetic_graphite" in facility.products or basis == "synthetic_graphite"
         route = "synthetic" if synthetic else "natural"
     # Recyclers make their output from scrap, which no flow here tracks.
     return FacilityFlow(facility.id, flow, amount, families=families, route=route,
                         integrated=facility.stage is Stage.RECYCLING)
+
+
+_MINED = {mined: symbol for symbol, (mined, _refined) in _ELEMENT_FLOWS.items()}
+_REFINED = {refined: symbol for symbol, (_mined, refined) in _ELEMENT_FLOWS.items()}
+
+
+def _site(facility: Facility, flow: Flow) -> tuple[str, str | None, str]:
+    symbol = _MINED.get(flow) or _REFINED.get(flow) or ""
+    return facility.operator_id, facility.state_province, symbol
 
 
 def facility_flows(
@@ -267,4 +285,12 @@ def facility_flows(
             flows[facility.id] = found
         else:
             unconverted[facility.id] = found
+    fed = {_site(f, flows[f.id].flow) for f in facilities if f.id in flows
+           and f.stage not in (Stage.MINING, Stage.RECYCLING) and flows[f.id].integrated
+           and flows[f.id].flow in _REFINED}
+    for facility in facilities:
+        flow = flows.get(facility.id)
+        if (flow is not None and facility.stage is Stage.MINING and flow.flow in _MINED
+                and _site(facility, flow.flow) in fed):
+            flows[facility.id] = replace(flow, captive=True)
     return flows, unconverted

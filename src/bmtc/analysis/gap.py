@@ -12,9 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from bmtc.analysis.conversions import ConversionsFile, Derived, Family, load_conversions
+from bmtc.analysis.conversions import (
+    ConversionsFile,
+    Derived,
+    Family,
+    load_conversions,
+    weakest,
+)
 from bmtc.analysis.demand import DemandFile, Preset, load_presets
 from bmtc.analysis.flows import FLOWS, Flow
 from bmtc.analysis.recipe import FEED_OF, Recipe
@@ -29,22 +36,27 @@ class DemandYear:
     sources: tuple[str, ...]
 
 
-def preset_demand(preset: Preset, year: int) -> DemandYear:
-    """A preset's demand in `year`: its own point, or linear between the points around it.
-    A year outside the points is refused rather than extrapolated."""
-    points = sorted(preset.point, key=lambda p: p.year)
-    for point in points:
-        if point.year == year:
-            return DemandYear(year, point.gwh, "point", (point.source,))
-    before = [p for p in points if p.year < year]
-    after = [p for p in points if p.year > year]
+def interpolate(points: Mapping[int, tuple[float, str]], year: int, what: str) -> DemandYear:
+    """Demand in `year` from (year -> (GWh, source)) points: the point itself, or linear
+    between the points around it. A year outside the points is refused, not extrapolated."""
+    if year in points:
+        gwh, source = points[year]
+        return DemandYear(year, gwh, "point", (source,))
+    years = sorted(points)
+    before = [y for y in years if y < year]
+    after = [y for y in years if y > year]
     if not before or not after:
-        raise ValueError(f"preset {preset.id!r} covers {points[0].year}-{points[-1].year}; "
-                         f"it says nothing about {year}")
+        raise ValueError(f"{what} covers {years[0]}-{years[-1]}; it says nothing about {year}")
     low, high = before[-1], after[0]
-    share = (year - low.year) / (high.year - low.year)
-    gwh = low.gwh + share * (high.gwh - low.gwh)
-    return DemandYear(year, gwh, "interpolated", (low.source, high.source))
+    share = (year - low) / (high - low)
+    gwh = points[low][0] + share * (points[high][0] - points[low][0])
+    return DemandYear(year, gwh, "interpolated", (points[low][1], points[high][1]))
+
+
+def preset_demand(preset: Preset, year: int) -> DemandYear:
+    """A preset's demand in `year` (see `interpolate`)."""
+    points = {p.year: (p.gwh, p.source) for p in preset.point}
+    return interpolate(points, year, f"preset {preset.id!r}")
 
 
 def find_preset(preset_id: str, presets: DemandFile | None = None) -> Preset:
@@ -77,9 +89,14 @@ def requirements_by_flow(gwh: float, shares: Mapping[Family, float], recipe: Rec
     need: dict[Flow, float] = {Flow.CELLS: gwh, Flow.PACKS: gwh}
     used: dict[Flow, list[Derived]] = {}
 
-    def add(flow: Flow, amount: float, derived: Derived) -> None:
+    def add(flow: Flow, amount: float, derived: Derived, upstream_of: Flow | None = None,
+            ) -> None:
+        # A requirement rests on its own coefficient and on everything its parent rests on.
         need[flow] = need.get(flow, 0.0) + amount
-        used.setdefault(flow, []).append(derived)
+        inherited = used.get(upstream_of, []) if upstream_of is not None else []
+        for item in (derived, *inherited):
+            if item not in used.setdefault(flow, []):
+                used[flow].append(item)
 
     for family, share in shares.items():
         if share <= 0:
@@ -90,19 +107,58 @@ def requirements_by_flow(gwh: float, shares: Mapping[Family, float], recipe: Rec
         ("layered", Flow.CAM_LAYERED), ("phosphate", Flow.CAM_PHOSPHATE))
     for family, cam_flow in cam_flows:
         cam = need.get(cam_flow, 0.0)
+        if cam <= 0:
+            continue
         for flow, coefficient in recipe.cam[family].items():
-            add(flow, cam * coefficient.value, coefficient)
+            add(flow, cam * coefficient.value, coefficient, cam_flow)
     for flow, coefficient in recipe.pcam.items():
-        add(flow, need.get(Flow.PCAM, 0.0) * coefficient.value, coefficient)
+        add(flow, need.get(Flow.PCAM, 0.0) * coefficient.value, coefficient, Flow.PCAM)
     add(Flow.LIPF6, need.get(Flow.ELECTROLYTE, 0.0) * recipe.electrolyte_lipf6.value,
-        recipe.electrolyte_lipf6)
+        recipe.electrolyte_lipf6, Flow.ELECTROLYTE)
     add(Flow.LITHIUM_CHEMICAL, need[Flow.LIPF6] * recipe.lipf6_lithium.value,
-        recipe.lipf6_lithium)
+        recipe.lipf6_lithium, Flow.LIPF6)
     for chemical, (feed, _step) in FEED_OF.items():
         if chemical in need:
-            add(feed, need[chemical] * recipe.feed[chemical].value, recipe.feed[chemical])
-    add(Flow.GRAPHITE_FEED, need.get(Flow.AAM, 0.0) * recipe.aam_feed.value, recipe.aam_feed)
+            add(feed, need[chemical] * recipe.feed[chemical].value, recipe.feed[chemical],
+                chemical)
+    add(Flow.GRAPHITE_FEED, need.get(Flow.AAM, 0.0) * recipe.aam_feed.value, recipe.aam_feed,
+        Flow.AAM)
     return {flow: (amount, used.get(flow, [])) for flow, amount in need.items()}
+
+
+def gap_view(frame: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
+    """The pipeline's rows as the gap counts them. The mined-feed requirement is all the
+    refined metal needs, so mined capacity must include what integrated projects (brine,
+    clay, a refinery beside its own mine) extract: their refined output / recovery is added to
+    the feed flow, and a captive mine leaves it, since its ore is already in that output."""
+    kept = frame[~frame["captive"]]
+    extracted = kept[kept["integrated"] & (kept["stage"] != "recycling")
+                     & kept["flow"].isin([f.value for f in FEED_OF])]
+    implied = extracted.copy()
+    factor = implied["flow"].map({f.value: recipe.feed[f].value for f in FEED_OF})
+    implied["flow"] = implied["flow"].map({f.value: feed.value
+                                           for f, (feed, _step) in FEED_OF.items()})
+    implied["unit"] = implied["flow"].map({f.value: FLOWS[f].unit for f in Flow})
+    implied["nameplate"] = implied["nameplate"] * factor
+    implied["plausible"] = implied["plausible"] * factor
+    return pd.concat([kept, implied], ignore_index=True)
+
+
+def feed_matrix(frame: pd.DataFrame, recipe: Recipe) -> tuple[np.ndarray, list[str]]:
+    """The same counting as `gap_view`, as a matrix from facilities (rows, in the order of the
+    frame's first row per facility) to flows (columns), for summing many draws at once."""
+    first = frame.drop_duplicates("facility_id")
+    names = sorted(set(first["flow"]) | {feed.value for feed, _step in FEED_OF.values()})
+    column = {name: i for i, name in enumerate(names)}
+    matrix = np.zeros((len(first), len(names)))
+    for row, facility in enumerate(first.itertuples(index=False)):
+        if facility.captive:
+            continue
+        matrix[row, column[facility.flow]] = 1.0
+        chemical = Flow(str(facility.flow))
+        if facility.integrated and facility.stage != "recycling" and chemical in FEED_OF:
+            matrix[row, column[FEED_OF[chemical][0].value]] = recipe.feed[chemical].value
+    return matrix, names
 
 
 def gap_table(
@@ -133,9 +189,7 @@ def gap_table(
                 "announced": announced, "plausible": plausible,
                 "gap": plausible - amount,
                 "self_sufficiency": plausible / amount if amount > 0 else None,
-                "confidence": max((d.confidence for d in used), default=None,
-                                  key=lambda c: ["primary", "secondary", "uncertain",
-                                                 "unsourced"].index(c.value)),
+                "confidence": weakest(*(d.confidence for d in used)).value if used else None,
                 "sources": " | ".join(dict.fromkeys(d.source for d in used)),
             })
     frame = pd.DataFrame(rows)

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from bmtc.analysis.capacity import ALWAYS
 from bmtc.analysis.network import NetworkModel
@@ -56,14 +55,12 @@ def draw_capacity(projects: Projects, years: Sequence[int], weights: Mapping[str
     return capacity
 
 
-def flow_totals(capacity: np.ndarray, flows: Sequence[str]) -> dict[str, np.ndarray]:
-    """Sum (draws, facilities, years) into (draws, years) per flow."""
-    codes = pd.Index(sorted(set(flows)))
-    index = codes.get_indexer(pd.Index(list(flows)))
-    totals = {}
-    for position, flow in enumerate(codes):
-        totals[str(flow)] = capacity[:, index == position, :].sum(axis=1)
-    return totals
+def flow_totals(capacity: np.ndarray, matrix: np.ndarray, names: Sequence[str],
+                ) -> dict[str, np.ndarray]:
+    """Sum (draws, facilities, years) into (draws, years) per flow, each facility counting
+    towards flows with the weights of `matrix` (facilities x flows)."""
+    summed = np.einsum("dfy,fk->dky", capacity, matrix)
+    return {name: summed[:, k, :] for k, name in enumerate(names)}
 
 
 def percentiles(samples: np.ndarray) -> dict[str, float]:

@@ -15,7 +15,13 @@ from typing import Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bmtc.analysis.sourcing import ALLIED_GROUPS, POLICIES, ImportLimit, Policy
+from bmtc.analysis.sourcing import (
+    ALLIED_GROUPS,
+    POLICIES,
+    ImportLimit,
+    Policy,
+    check_relaxable,
+)
 from bmtc.domain.geo import normalize_country
 from bmtc.domain.vocab import CHEMISTRIES, Stage, Status
 
@@ -83,6 +89,7 @@ class SourcingSpec(_Strict):
     def _policy(self) -> Self:
         if self.policy not in POLICIES:
             raise ValueError(f"policy must be one of {POLICIES}")
+        check_relaxable(self.relax)
         return self
 
     def groups(self) -> tuple[str, ...]:
@@ -131,13 +138,17 @@ class Scenario(_Strict):
         first, last = self.first_year or self.year, self.last_year or self.year
         if not first <= self.year <= last:
             raise ValueError("year must lie between first_year and last_year")
+        outside = [y for y in self.monte_carlo.network_years if not first <= y <= last]
+        if outside:
+            raise ValueError(f"monte_carlo.network_years {outside} lie outside "
+                             f"first_year-last_year ({first}-{last})")
         return self
 
     def span(self) -> tuple[int, ...]:
         return tuple(range(self.first_year or self.year, (self.last_year or self.year) + 1))
 
 
-def _locate(data: object, loc: tuple[int | str, ...]) -> str:
+def _locate(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(step) for step in loc) or "(file)"
 
 
@@ -151,7 +162,7 @@ def parse_scenario(text: str, origin: str) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{origin}: {_locate(data, tuple(e['loc']))}: {e['msg']}"
+        problems = [f"{origin}: {_locate(tuple(e['loc']))}: {e['msg']}"
                     for e in exc.errors()]
         raise ScenarioError("\n".join(problems)) from None
 
@@ -194,6 +205,7 @@ def resolve_scenario(name_or_path: str | None, preset_ids: tuple[str, ...] = ())
         base = bundled[DEFAULT_SCENARIO]
         return base.model_copy(update={
             "name": name_or_path, "title": f"Demand preset {name_or_path}",
+            "first_year": base.year, "last_year": base.year,
             "demand": Demand(presets=(name_or_path,)),
             "description": f"Demand from preset {name_or_path}; mix, weights and sourcing "
                            f"from the {DEFAULT_SCENARIO} scenario."})

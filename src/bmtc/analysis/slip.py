@@ -12,7 +12,7 @@ import pandas as pd
 
 from bmtc.domain.model import Facility, StatusEvent
 
-_SETBACKS = frozenset({"paused", "cancelled", "closed"})
+_SETBACKS = frozenset({"paused", "cancelled"})
 
 
 def _months(text: str) -> int:

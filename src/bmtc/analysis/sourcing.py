@@ -45,6 +45,17 @@ _REFERENCE_FLOWS: dict[tuple[Stage, Material], Flow] = {
 }
 
 
+# Stages whose flows can be imported, so the only ones a bound can treat as unconstrained.
+RELAXABLE = frozenset(FLOWS[f].stage for f in IMPORTABLE)
+
+
+def check_relaxable(stages: Iterable[Stage]) -> None:
+    wrong = sorted(s.value for s in stages if s not in RELAXABLE)
+    if wrong:
+        raise ValueError(f"cannot relax {', '.join(wrong)}: only stages upstream of the cell "
+                         f"({', '.join(sorted(s.value for s in RELAXABLE))})")
+
+
 @dataclass(frozen=True)
 class Sourcing:
     policy: Policy
@@ -139,15 +150,24 @@ def import_allowance(sourcing: Sourcing, shares: SharesFile | None = None,
     for flow in IMPORTABLE:
         if FLOWS[flow].stage in relaxed:
             limits[flow] = math.inf
-    if not sourcing.partner_groups:
-        return ImportAllowance(limits, tuple(notes))
+    check_relaxable(relaxed)
     groups = groups or load_partner_groups()
     countries = {c for g in sourcing.partner_groups for c in groups.get(g).countries}
     countries -= NORTH_AMERICA  # North American output is already in the atlas
+    for country, cut in sourcing.import_cuts.items():
+        if country not in countries:
+            notes.append(f"the cut of imports from {country} changes nothing: {country} is "
+                         "not an import source under this policy")
+        elif sourcing.import_limit == "unbounded" and cut > 0:
+            notes.append(f"the cut of imports from {country} changes nothing while imports "
+                         "are unbounded; use import_limit = reference")
+    if not sourcing.partner_groups:
+        return ImportAllowance(limits, tuple(notes))
     if sourcing.import_limit == "unbounded":
         for flow in IMPORTABLE:
             limits[flow] = math.inf
-        notes.append("imports unbounded: the bound measures North American conversion capacity")
+        notes.append("imports unbounded: every flow upstream of the cell can be imported, so "
+                     "the bound is set by the cell plants themselves")
         return ImportAllowance(limits, tuple(notes))
     if shares is None:
         raise ValueError("reference import limits need the global shares file")
