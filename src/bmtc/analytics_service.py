@@ -26,7 +26,7 @@ from bmtc.analysis.concentration import (
 from bmtc.analysis.control import controlling_countries, majority_controlled
 from bmtc.analysis.conversions import Family
 from bmtc.analysis.demand import load_presets
-from bmtc.analysis.flows import facility_flows
+from bmtc.analysis.flows import FLOWS, Flow, facility_flows
 from bmtc.analysis.gap import (
     DemandYear,
     family_shares,
@@ -269,7 +269,8 @@ def simulate(dataset: Dataset, scenario: Scenario, draws: int | None = None,
             required = float(need.get((flow, year), 0.0))
             ratio = {f"self_sufficiency_{k}": (v / required if required > 0 else None)
                      for k, v in stats.items()}
-            rows.append({"flow": flow, "year": year, **stats, "requirement": required, **ratio})
+            rows.append({"stage": FLOWS[Flow(flow)].stage.value, "flow": flow, "year": year,
+                         **stats, "requirement": required, **ratio})
     bound_rows = []
     network_years = settings.network_years or (scenario.year,)
     if network_years:
