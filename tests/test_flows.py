@@ -118,3 +118,11 @@ def test_a_closed_plant_without_a_start_year_counted_until_it_closed() -> None:
 def test_an_empty_atlas_has_a_zero_bound() -> None:
     report, _ = service.network(Dataset(info=DATASET.info), BASE, [2030], Sourcing.named("na"))
     assert report.year(2030).cells_gwh == 0.0
+
+
+def test_a_preset_run_as_a_scenario_takes_its_own_mix() -> None:
+    stationary = service.scenario_named("us-stationary-post-obbba")
+    assert stationary.mix == {"lfp": 1.0} and "Assumption" in stationary.mix_source
+    argonne = service.scenario_named("us-total-argonne-2024")
+    assert argonne.mix == BASE.mix and "post-2025-law" in argonne.mix_source
+    assert argonne.demand.presets == ("us-total-argonne-2024",)

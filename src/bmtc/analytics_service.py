@@ -61,7 +61,18 @@ def preset_ids() -> tuple[str, ...]:
 
 
 def scenario_named(name: str | None) -> Scenario:
-    return resolve_scenario(name, preset_ids())
+    """A bundled scenario, a YAML file, or a demand preset run with the default scenario's
+    settings (and the preset's own chemistry mix where it has one)."""
+    scenario = resolve_scenario(name, preset_ids())
+    if name in preset_ids():
+        preset = find_preset(name)
+        if preset.mix:
+            mix = {m.chemistry: m.share for m in preset.mix if m.share > 0}
+            source = "; ".join(dict.fromkeys(
+                m.source if not m.constructed or m.source.startswith("Assumption")
+                else f"Assumption: {m.source}" for m in preset.mix))
+            scenario = scenario.model_copy(update={"mix": mix, "mix_source": source})
+    return scenario
 
 
 def verdicts(dataset: Dataset, ruleset: str) -> dict[str, str]:

@@ -207,6 +207,7 @@ def resolve_scenario(name_or_path: str | None, preset_ids: tuple[str, ...] = ())
             "name": name_or_path, "title": f"Demand preset {name_or_path}",
             "first_year": base.year, "last_year": base.year,
             "demand": Demand(presets=(name_or_path,)),
+            "mix_source": f"Mix of the {DEFAULT_SCENARIO} scenario: {base.mix_source.strip()}",
             "description": f"Demand from preset {name_or_path}; mix, weights and sourcing "
                            f"from the {DEFAULT_SCENARIO} scenario."})
     known = ", ".join([*bundled, *preset_ids])
