@@ -1,0 +1,115 @@
+"""The compliance commands of the `bmtc` CLI: macr, credit45x."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bmtc import compliance_service as service
+from bmtc.cli import DbOption, Failed, JsonOption, _print_json, _store, _table, app, console
+from bmtc.compliance.audit import macr_audit, rule_rows, write_audit_excel
+from bmtc.compliance.bom import Bom, read_bom
+from bmtc.domain.dataset import Dataset
+from bmtc.io.problems import ImportFailed
+
+BomArgument = Annotated[Path, typer.Argument(help="Bill of materials (.json, .csv or .xlsx).")]
+YearOption = Annotated[int, typer.Option("--year", help="Year of sale (45X) or of the start "
+                                                        "of construction (45Y / 48E).")]
+_VERDICT_STYLE = {"pass": "bold green", "eligible": "bold green", "fail": "bold red",
+                  "denied": "bold red", "insufficient_data": "bold yellow"}
+
+
+def _bill(path: Path) -> Bom:
+    try:
+        return read_bom(path)
+    except ImportFailed as exc:
+        raise Failed("\n".join(str(p) for p in exc.problems)) from None
+
+
+def _atlas(db: str | None) -> Dataset:
+    with _store(db) as store:
+        return store.load()
+
+
+@app.command()
+def macr(
+    bill: BomArgument, year: YearOption,
+    audit: Annotated[Path | None, typer.Option(
+        "--audit", help="Write the audit trail to this .xlsx or .json file.")] = None,
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:
+    """Material-assistance cost ratio (IRC 7701(a)(52)): ratio, threshold, verdict, margin
+    and which supplier swaps would flip it."""
+    if audit is not None and audit.suffix.lower() not in (".xlsx", ".json"):
+        raise typer.BadParameter("write the audit trail to a .xlsx or .json file",
+                                 param_hint="--audit")
+    bom = _bill(bill)
+    try:
+        result, suppliers = service.check_macr(_atlas(db), bom, year)
+    except ValueError as exc:
+        raise Failed(str(exc)) from None
+    trail = macr_audit(result, bom, suppliers.resolved)
+    if audit is not None:
+        if audit.suffix.lower() == ".xlsx":
+            write_audit_excel(trail, audit)
+        else:
+            audit.write_text(json.dumps(trail, indent=1, ensure_ascii=False), encoding="utf-8")
+    if as_json:
+        _print_json(trail)
+        return
+    summary = trail["summary"]
+    style = _VERDICT_STYLE[result.verdict]
+    console.print(f"[bold]{bom.product.name}[/bold] ({bom.product.type}), {year}")
+    console.print(
+        f"Ratio {result.ratio:.1%} against a threshold of {summary['threshold_pct']:g}% "
+        f"({summary['threshold_rule']}, {summary['threshold_confidence']}): "
+        f"[{style}]{result.verdict.upper()}[/{style}], margin {result.margin_pct:+.1f} points")
+    rows = [{"line": ln["line"], "description": ln["description"],
+             "supplier": ln["supplier"] or "", "cost": f"{ln['direct_cost']:,.2f}",
+             "treated as": ln["treated_as"], "reason": ln["reason"]}
+            for ln in trail["lines"]]
+    console.print(_table("Lines", rows, ["line", "description", "supplier", "cost",
+                                         "treated as", "reason"]))
+    console.print(f"Sensitivity: {result.flip_note}"
+                  + (f" (lines {', '.join(result.flip)})" if result.flip else ""))
+    for note in result.notes:
+        console.print(f"Note: {note}", highlight=False)
+    if audit is not None:
+        console.print(f"Audit trail written to {audit}")
+
+
+@app.command()
+def credit45x(bill: BomArgument, year: YearOption, db: DbOption = None,
+              as_json: JsonOption = False) -> None:
+    """Estimate of the 45X credit: amount, 100:1 cap, phase-out, and the PFE bars."""
+    bom = _bill(bill)
+    try:
+        result, ratio = service.check_credit(_atlas(db), bom, year)
+    except ValueError as exc:
+        raise Failed(str(exc)) from None
+    payload: dict[str, Any] = {
+        "product": bom.product.id, "year": year, "outcome": result.outcome,
+        "per_unit_before_phaseout": result.per_unit_before_phaseout,
+        "phaseout_pct": result.phaseout_pct, "per_unit": result.per_unit,
+        "units": result.units, "total": result.total,
+        "potential_total": result.potential_total, "steps": result.steps,
+        "material_assistance": {"ratio": ratio.ratio, "verdict": ratio.verdict,
+                                "threshold_pct": ratio.threshold.threshold_pct},
+        "rules": rule_rows(result.rows), "notes": result.notes,
+    }
+    if as_json:
+        _print_json(payload)
+        return
+    style = _VERDICT_STYLE[result.outcome]
+    console.print(f"[bold]{bom.product.name}[/bold], {year}: [{style}]{result.outcome}"
+                  f"[/{style}], credit {result.total:,.2f} {bom.product.currency} for "
+                  f"{result.units:g} units ({result.per_unit:,.2f} each)")
+    for step in result.steps:
+        console.print(f"- {step}", highlight=False)
+    if result.outcome != "eligible":
+        console.print(f"Without the bar the credit would be {result.potential_total:,.2f}.")
+    for note in result.notes:
+        console.print(f"Note: {note}", highlight=False)
