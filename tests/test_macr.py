@@ -187,3 +187,19 @@ def test_cli_sample_module_with_excel_audit(store_url: str, tmp_path: Path) -> N
     broken = runner.invoke(app, ["macr", str(tmp_path / "none.json"), "--year", "2026",
                                  "--db", store_url])
     assert isinstance(broken.exception, Failed)
+
+
+def test_elected_safe_harbors_are_recorded_and_checked() -> None:
+    elected = Bom(product=Product(id="p", name="p", type="battery_cell",
+                                  safe_harbors=("identification", "cost_percentage")),
+                  components=(Component(line="1", description="cells", direct_cost=70.0,
+                                        supplier="ok"),
+                              Component(line="2", description="can", direct_cost=20.0,
+                                        supplier="pfe")))
+    result = macr(elected, 2026, STATUSES)
+    assert set(result.safe_harbors) == {"G-3-identification", "G-3-cost-percentage"}
+    assert {r.id for r in result.rows_used()} >= set(result.safe_harbors)
+    assert any("sum to 90" in note for note in result.notes)
+    # Before the notice was issued no safe harbor can be elected.
+    early = macr(elected, 2026, STATUSES, testing=date(2026, 1, 15))
+    assert early.safe_harbors == ()

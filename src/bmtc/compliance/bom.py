@@ -63,6 +63,9 @@ class Product(_Strict):
     construction_start: date | None = None
     country_of_final_assembly: str | None = None
     currency: str = "USD"
+    # Notice 2026-15 interim safe harbors the taxpayer elects: components identified from the
+    # safe-harbor tables, and/or each line's `direct_cost` given as the table's cost percentage.
+    safe_harbors: tuple[Literal["identification", "cost_percentage"], ...] = ()
 
     _assembly = field_validator("country_of_final_assembly")(_country)
 
@@ -131,6 +134,8 @@ def _clean(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
             continue
         if name in ("uses_cells", "functional_cell_component") and isinstance(value, str):
             value = value.lower() in ("yes", "true", "1", "y")
+        if name == "safe_harbors" and isinstance(value, str):
+            value = tuple(v.strip() for v in value.replace(";", ",").split(",") if v.strip())
         out[name] = value
     return out
 

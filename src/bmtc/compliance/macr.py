@@ -107,10 +107,12 @@ class MacrResult:
     flip: list[str] = field(default_factory=list)
     flip_note: str = ""
     notes: list[str] = field(default_factory=list)
+    safe_harbors: tuple[str, ...] = ()
 
     def rows_used(self) -> list[Dated]:
         data = load_macr()
-        ids = {self.threshold.id} | {r for line in self.lines for r in line.rows}
+        ids = ({self.threshold.id} | {r for line in self.lines for r in line.rows}
+               | set(self.safe_harbors))
         return [r for r in (*data.threshold, *data.grandfather, *data.safe_harbor)
                 if r.id in ids]
 
@@ -245,6 +247,17 @@ def macr(bom: Bom, year: int, statuses: Mapping[str, SupplierStatus],
         verdict = "pass"
     flip, flip_note = _flip(lines, total, ratio, limit, verdict)
     notes = []
+    elected = []
+    for name in bom.product.safe_harbors:
+        row = on(data.safe_harbor, name, testing)
+        if row is None:
+            notes.append(f"safe harbor {name!r} is not available on {testing}; ignored")
+            continue
+        elected.append(row.id)
+        notes.append(f"safe harbor elected: {row.id} ({row.citation})")
+    if "cost_percentage" in bom.product.safe_harbors and abs(total - 100) > 0.5:
+        notes.append(f"with the cost-percentage safe harbor the lines' costs are table "
+                     f"percentages, yet they sum to {total:g}, not 100")
     if not threshold.verified:
         notes.append(f"threshold {threshold.id} ({threshold.threshold_pct:g}%) is "
                      f"{threshold.confidence.value}, not verified against the statute text")
@@ -254,4 +267,4 @@ def macr(bom: Bom, year: int, statuses: Mapping[str, SupplierStatus],
                      f"prohibited the ratio would be {worst:.1%} and the bill {state}")
     return MacrResult(bom.product.id, series, year, testing, total, pfe, unknown, ratio,
                       worst, threshold, verdict, (ratio - limit) * 100, lines, flip,
-                      flip_note, notes)
+                      flip_note, notes, tuple(elected))
