@@ -1,8 +1,9 @@
-"""The compliance commands of the `bmtc` CLI: macr, credit45x."""
+"""The compliance commands of the `bmtc` CLI: macr, credit45x, tariff."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from bmtc import compliance_service as service
 from bmtc.cli import DbOption, Failed, JsonOption, _print_json, _store, _table, app, console
 from bmtc.compliance.audit import macr_audit, rule_rows, write_audit_excel
 from bmtc.compliance.bom import Bom, read_bom
+from bmtc.compliance.tariff import Applied, exposure, read_import_bill
 from bmtc.domain.dataset import Dataset
 from bmtc.io.problems import ImportFailed
 
@@ -113,3 +115,73 @@ def credit45x(bill: BomArgument, year: YearOption, db: DbOption = None,
         console.print(f"Without the bar the credit would be {result.potential_total:,.2f}.")
     for note in result.notes:
         console.print(f"Note: {note}", highlight=False)
+
+
+def _applied(applied: Applied) -> dict[str, Any]:
+    row = applied.row
+    return {"status": applied.status, "rate_pct": applied.rate_pct,
+            "rule": row.id if row else None, "citation": row.citation if row else None,
+            "confidence": row.confidence.value if row else None, "event": applied.event,
+            "reason": applied.reason}
+
+
+@app.command()
+def tariff(
+    imports: Annotated[Path, typer.Argument(help="Import bill (.csv or .xlsx): line_id, "
+                                                 "description, category, hts, origin, "
+                                                 "value_usd, entry_date, mfn_pct, aam, "
+                                                 "exporter.")],
+    on: Annotated[str | None, typer.Option(
+        "--date", help="Value every line as if entered on this date (YYYY-MM-DD); default: "
+                       "each line's entry date.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Duty exposure of an import bill: Section 301, AD/CVD on active anode material, MFN."""
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise typer.BadParameter(f"{on!r} is not a date (YYYY-MM-DD)",
+                                 param_hint="--date") from None
+    try:
+        lines = read_import_bill(imports)
+    except ImportFailed as exc:
+        raise Failed("\n".join(str(p) for p in exc.problems)) from None
+    result = exposure(lines, day)
+    rows = [{
+        "line": ex.line.line_id, "description": ex.line.description, "origin": ex.line.origin,
+        "entry_date": ex.day.isoformat(), "category": ex.category,
+        "value_usd": ex.line.value_usd, "section_301": _applied(ex.section301),
+        "ad": _applied(ex.ad), "cvd": _applied(ex.cvd), "total_pct": ex.total_pct,
+        "duty_usd": ex.duty_usd, "refundable_usd": ex.refundable_usd, "notes": list(ex.notes),
+    } for ex in result.lines]
+    if as_json:
+        _print_json({"date": day.isoformat() if day else None, "lines": rows,
+                     "value_usd": result.value_usd, "duty_usd": result.duty_usd,
+                     "refundable_usd": result.refundable_usd,
+                     "unresolved": list(result.unresolved), "notes": list(result.notes)})
+        return
+    shown = [{"line": ex.line.line_id, "description": ex.line.description,
+              "origin": ex.line.origin, "date": ex.day.isoformat(),
+              "category": ex.category or "UNCLASSIFIED", "value": f"{ex.line.value_usd:,.0f}",
+              "301": _pct(ex.section301.rate_pct),
+              "AD/CVD": _pct(_sum(ex.ad.rate_pct, ex.cvd.rate_pct)),
+              "total": _pct(ex.total_pct),
+              "duty": "?" if ex.duty_usd is None else f"{ex.duty_usd:,.0f}"}
+             for ex in result.lines]
+    console.print(_table("Duty exposure", shown, list(shown[0]) if shown else ["line"]))
+    console.print(f"Total duty {result.duty_usd:,.2f} USD on {result.value_usd:,.2f} USD"
+                  + (f"; undetermined lines: {', '.join(result.unresolved)}"
+                     if result.unresolved else ""))
+    if result.refundable_usd:
+        console.print(f"AD/CVD deposits refundable (no order issued): "
+                      f"{result.refundable_usd:,.2f} USD")
+    for note in result.notes:
+        console.print(f"Note: {note}", highlight=False)
+
+
+def _pct(value: float | None) -> str:
+    return "?" if value is None else f"{value:g}%"
+
+
+def _sum(*values: float | None) -> float | None:
+    return None if any(v is None for v in values) else sum(v for v in values if v is not None)

@@ -195,9 +195,9 @@ def _read_csv(path: Path) -> Bom:
 
 
 def _read_excel(path: Path) -> Bom:
-    from bmtc.io.readers import _load_workbook, sheet_rows
+    from bmtc.io.readers import open_workbook, sheet_rows
 
-    workbook = _load_workbook(path)
+    workbook = open_workbook(path)
     tables: dict[str, list[tuple[int | None, dict[str, Any]]]] = {}
     for sheet in ("product", "components"):
         if sheet not in workbook.sheet_names:

@@ -20,7 +20,7 @@ from bmtc.domain.geo import normalize_country
 from bmtc.domain.names import organization_key, slugify
 from bmtc.io.importer import Rejected
 from bmtc.io.problems import ImportFailed, Problem
-from bmtc.io.readers import RawTables, _cell, _load_workbook, sheet_rows
+from bmtc.io.readers import RawTables, cell_value, open_workbook, sheet_rows
 from bmtc.io.tables import Row
 
 DATABASE_URL = (
@@ -162,7 +162,7 @@ def _find_table(file: str, workbook: Any) -> tuple[str, int, list[str], list[lis
 
 def read_naatbatt(path: Path, as_of: str | None = None) -> NaatbattRows:
     file = path.name
-    workbook = _load_workbook(path)
+    workbook = open_workbook(path)
     sheet, header_index, header, body = _find_table(file, workbook)
     edition = as_of or edition_date(path)
     if edition is None:
@@ -180,7 +180,7 @@ def read_naatbatt(path: Path, as_of: str | None = None) -> NaatbattRows:
         values: dict[str, Any] = {}
         for name, cell in zip(header, cells, strict=False):
             if name and values.get(name) in (None, ""):
-                values[name] = _cell(cell)
+                values[name] = cell_value(cell)
         if not any(str(v).strip() for v in values.values() if v is not None):
             continue
         try:

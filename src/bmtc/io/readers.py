@@ -104,7 +104,7 @@ def identify_table(file: str, header: Iterable[str], table: str | None = None) -
     return table
 
 
-def _cell(value: Any) -> Any:
+def cell_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time(0) else value.isoformat()
     if isinstance(value, date):
@@ -168,7 +168,7 @@ def read_folder(path: Path) -> RawTables:
     return raw
 
 
-def _load_workbook(path: Path) -> Any:
+def open_workbook(path: Path) -> Any:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -184,7 +184,7 @@ def sheet_rows(workbook: Any, name: str) -> list[list[Any]]:
 
 def _looks_like_naatbatt(path: Path) -> bool:
     try:
-        workbook = _load_workbook(path)
+        workbook = open_workbook(path)
     except ImportFailed:
         return False
     names = {n.strip().lower() for n in workbook.sheet_names}
@@ -193,12 +193,12 @@ def _looks_like_naatbatt(path: Path) -> bool:
 
 def read_excel(path: Path) -> RawTables:
     file = path.name
-    workbook = _load_workbook(path)
+    workbook = open_workbook(path)
     raw = RawTables(file)
     for sheet in workbook.sheet_names:
         rows = [r for r in sheet_rows(workbook, sheet) if any(_present(c) for c in r)]
         if sheet == "dataset":
-            raw.info = {str(r[0]).strip(): _cell(r[1]) for r in rows if len(r) >= 2 and r[0]}
+            raw.info = {str(r[0]).strip(): cell_value(r[1]) for r in rows if len(r) >= 2 and r[0]}
             continue
         if not rows:
             continue
@@ -206,7 +206,7 @@ def read_excel(path: Path) -> RawTables:
         table = identify_table(f"{file} sheet {sheet}", header,
                                sheet if sheet in TABLES else None)
         raw.tables[table] = [
-            (number, dict(zip(header, (_cell(c) for c in row), strict=False)))
+            (number, dict(zip(header, (cell_value(c) for c in row), strict=False)))
             for number, row in enumerate(rows[1:], start=2)
         ]
     if not raw.tables:
