@@ -1,4 +1,4 @@
-"""The compliance commands of the `bmtc` CLI: macr, credit45x, tariff."""
+"""The compliance commands of the `bmtc` CLI: macr, credit45x, tariff, defense-check."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bmtc import compliance_service as service
 from bmtc.cli import DbOption, Failed, JsonOption, _print_json, _store, _table, app, console
 from bmtc.compliance.audit import macr_audit, rule_rows, write_audit_excel
 from bmtc.compliance.bom import Bom, read_bom
+from bmtc.compliance.defense import DefenseInputs, assess_defense, supplier_facts
 from bmtc.compliance.tariff import Applied, exposure, read_import_bill
 from bmtc.domain.dataset import Dataset
 from bmtc.io.problems import ImportFailed
@@ -20,8 +21,10 @@ from bmtc.io.problems import ImportFailed
 BomArgument = Annotated[Path, typer.Argument(help="Bill of materials (.json, .csv or .xlsx).")]
 YearOption = Annotated[int, typer.Option("--year", help="Year of sale (45X) or of the start "
                                                         "of construction (45Y / 48E).")]
-_VERDICT_STYLE = {"pass": "bold green", "eligible": "bold green", "fail": "bold red",
-                  "denied": "bold red", "insufficient_data": "bold yellow"}
+_VERDICT_STYLE = {"pass": "bold green", "eligible": "bold green", "allowed": "bold green",
+                  "fail": "bold red", "denied": "bold red", "barred": "bold red",
+                  "insufficient_data": "bold yellow", "waived": "yellow",
+                  "not_in_effect": "dim"}
 
 
 def _bill(path: Path) -> Bom:
@@ -185,3 +188,64 @@ def _pct(value: float | None) -> str:
 
 def _sum(*values: float | None) -> float | None:
     return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+
+@app.command("defense-check")
+def defense_check(
+    bill: BomArgument,
+    on: Annotated[str, typer.Option("--date", help="Date of the DoD obligation or contract "
+                                                   "(YYYY-MM-DD).")],
+    program: Annotated[str, typer.Option(help="new, standard or existing acquisition "
+                                              "program (10 U.S.C. 4865).")] = "new",
+    waiver: Annotated[bool, typer.Option("--waiver", help="A §154 waiver is granted.")] = False,
+    exempt: Annotated[str | None, typer.Option(
+        "--exempt", help="Excluded category under 4865 (phone, laptop, medical_equipment, "
+                         "cots_maintenance, rdte, ...).")] = None,
+    licensed: Annotated[str | None, typer.Option(
+        "--feoc-licensed-technology", help="yes or no; unknown when omitted.")] = None,
+    contract: Annotated[str, typer.Option(help="direct or indirect (§805).")] = "direct",
+    contractor: Annotated[str | None, typer.Option(help="The prime contractor (default: the "
+                                                        "bill's producer).")] = None,
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:
+    """Defense procurement: NDAA FY2024 §154 battery ban, 10 U.S.C. 4865 sourcing and §805
+    contracting with 1260H entities, as of a date."""
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        raise typer.BadParameter(f"{on!r} is not a date (YYYY-MM-DD)",
+                                 param_hint="--date") from None
+    for value, allowed, hint in ((program, ("new", "standard", "existing"), "--program"),
+                                 (contract, ("direct", "indirect"), "--contract"),
+                                 (licensed, (None, "yes", "no"), "--feoc-licensed-technology")):
+        if value not in allowed:
+            raise typer.BadParameter(f"{value!r}; choose one of "
+                                     f"{', '.join(a for a in allowed if a)}", param_hint=hint)
+    bom = _bill(bill)
+    inputs = DefenseInputs(program, waiver, exempt,  # type: ignore[arg-type]
+                           None if licensed is None else licensed == "yes",
+                           contract, contractor)  # type: ignore[arg-type]
+    try:
+        facts = supplier_facts(_atlas(db), bom, day, contractor)
+        result = assess_defense(bom, day, facts, inputs)
+    except ValueError as exc:
+        raise Failed(str(exc)) from None
+    if as_json:
+        _print_json({"product": bom.product.id, "date": day.isoformat(), "rules": {
+            key: {"in_effect": r.in_effect, "outcome": r.outcome, "readings": r.readings,
+                  "reasons": r.reasons, "rows": rule_rows(r.rows),
+                  "evidence": [vars(c) for c in r.evidence]}
+            for key, r in result.rules.items()}, "notes": result.notes})
+        return
+    console.print(f"[bold]{bom.product.name}[/bold], DoD procurement as of {day}")
+    for key, rule in result.rules.items():
+        style = _VERDICT_STYLE.get(rule.outcome, "bold")
+        console.print(f"{key}: [{style}]{rule.outcome}[/{style}]"
+                      + ("" if rule.in_effect else " (not yet in effect)"))
+        for reason in rule.reasons:
+            console.print(f"  - {reason}", highlight=False)
+        if rule.readings:
+            console.print("  readings: " + ", ".join(f"{k}: {v}"
+                                                      for k, v in rule.readings.items()))
+    for note in result.notes:
+        console.print(f"Note: {note}", highlight=False)
