@@ -1,4 +1,5 @@
-"""The compliance commands of the `bmtc` CLI: macr, credit45x, tariff, defense-check."""
+"""The compliance commands of the `bmtc` CLI: macr, credit45x, content, defense-check,
+tariff, minerals, funding."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bmtc.cli import DbOption, Failed, JsonOption, _print_json, _store, _table, 
 from bmtc.compliance.audit import macr_audit, rule_rows, write_audit_excel
 from bmtc.compliance.bom import Bom, read_bom
 from bmtc.compliance.defense import DefenseInputs, assess_defense, supplier_facts
+from bmtc.compliance.policy import funding_table, is_critical, minerals_on, program_table
 from bmtc.compliance.tariff import Applied, exposure, read_import_bill
 from bmtc.domain.dataset import Dataset
 from bmtc.io.problems import ImportFailed
@@ -249,3 +251,90 @@ def defense_check(
                                                       for k, v in rule.readings.items()))
     for note in result.notes:
         console.print(f"Note: {note}", highlight=False)
+
+
+def _day(value: str | None, hint: str) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)",
+                                 param_hint=hint) from None
+
+
+@app.command()
+def minerals(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date (YYYY-MM-DD); default "
+                                                              "today.")] = None,
+    name: Annotated[str | None, typer.Option(help="Is this mineral or material critical?")] =
+    None,
+    drafts: Annotated[bool, typer.Option("--drafts", help="Include draft lists.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Critical-mineral and critical-material lists in force on a date (USGS, DOE)."""
+    day = _day(as_of, "--as-of")
+    if name is not None:
+        found = is_critical(name, day, drafts=drafts)
+        rows = [{"list": m.edition.id, "title": m.edition.title, "listed": m.listed,
+                 "matched": m.matched, "via": m.via, "related": list(m.related),
+                 "citation": m.edition.citation, "confidence": m.edition.confidence.value}
+                for m in found]
+        if as_json:
+            _print_json({"name": name, "as_of": day.isoformat(), "lists": rows})
+            return
+        shown = [{"list": m.edition.id, "listed": "yes" if m.listed else "no",
+                  "matched": m.matched or "", "via": m.via or "",
+                  "related": ", ".join(m.related), "confidence": m.edition.confidence.value}
+                 for m in found]
+        console.print(_table(f"Is {name!r} critical on {day}?", shown,
+                             ["list", "listed", "matched", "via", "related", "confidence"]))
+        return
+    lists = minerals_on(day, drafts=drafts)
+    payload = [{"list": f.edition.id, "title": f.edition.title,
+                "in_force_from": f.edition.effective_from.isoformat(),
+                "citation": f.edition.citation, "confidence": f.edition.confidence.value,
+                "includes": f.included.id if f.included else None,
+                "names": sorted(f.names)} for f in lists]
+    if as_json:
+        _print_json({"as_of": day.isoformat(), "lists": payload})
+        return
+    for listed in lists:
+        edition = listed.edition
+        console.print(f"[bold]{edition.title}[/bold] ({edition.id}, from "
+                      f"{edition.effective_from}; {edition.citation}; "
+                      f"{edition.confidence.value})"
+                      + (f", with {listed.included.id}" if listed.included else ""))
+        console.print(f"  {len(listed.names)}: " + ", ".join(sorted(listed.names)),
+                      highlight=False)
+
+
+@app.command()
+def funding(
+    stage: Annotated[str | None, typer.Option(help="Stage of the funded facility.")] = None,
+    state: Annotated[str | None, typer.Option(help="State or province (TN, US-TN).")] = None,
+    program: Annotated[str | None, typer.Option(help="Program id (see --programs).")] = None,
+    status: Annotated[str | None, typer.Option(help="Award status.")] = None,
+    programs: Annotated[bool, typer.Option("--programs", help="List the programs.")] = False,
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:
+    """Public funding awards tied to facilities and organizations, or the programs."""
+    try:
+        frame = program_table() if programs else funding_table(
+            _atlas(db), stage=stage, state=state, program=program, status=status)
+    except ValueError as exc:
+        raise Failed(str(exc)) from None
+    if as_json:
+        _print_json(json.loads(frame.to_json(orient="records", date_format="iso")))
+        return
+    if programs:
+        columns = [c for c in ("id", "title", "agency", "amount", "instrument") if c in frame]
+    else:
+        columns = [c for c in ("award_id", "recipient", "program", "amount", "currency",
+                               "award_status", "announced", "facility_id", "stage", "state")
+                   if c in frame]
+    rows = [{c: "" if v is None or v != v else (f"{v:,.0f}" if isinstance(v, float) else
+                                                 str(v)) for c, v in r.items() if c in columns}
+            for r in frame.to_dict("records")]
+    console.print(_table("Programs" if programs else f"Funding awards ({len(rows)})", rows,
+                         columns))
