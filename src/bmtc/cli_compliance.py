@@ -14,6 +14,14 @@ from bmtc import compliance_service as service
 from bmtc.cli import DbOption, Failed, JsonOption, _print_json, _store, _table, app, console
 from bmtc.compliance.audit import macr_audit, rule_rows, write_audit_excel
 from bmtc.compliance.bom import Bom, read_bom
+from bmtc.compliance.content import (
+    HalfResult,
+    Historic30dResult,
+    historic_30d,
+    origin_shares,
+    supplier_feoc,
+    value_added_test,
+)
 from bmtc.compliance.defense import DefenseInputs, assess_defense, supplier_facts
 from bmtc.compliance.policy import funding_table, is_critical, minerals_on, program_table
 from bmtc.compliance.tariff import Applied, exposure, read_import_bill
@@ -338,3 +346,80 @@ def funding(
             for r in frame.to_dict("records")]
     console.print(_table("Programs" if programs else f"Funding awards ({len(rows)})", rows,
                          columns))
+
+
+@app.command()
+def content(
+    bill: BomArgument,
+    placed_in_service: Annotated[str | None, typer.Option(
+        "--placed-in-service", help="Audit a past vehicle under the historic §30D test "
+                                    "(YYYY-MM-DD).")] = None,
+    acquired: Annotated[str | None, typer.Option(
+        help="Date the vehicle was acquired (binding contract and payment).")] = None,
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:
+    """Share of value by origin group, the 50% value-added test for minerals, and (with
+    --placed-in-service) the historic §30D critical-mineral and battery-component test."""
+    bom = _bill(bill)
+    try:
+        shares = origin_shares(bom)
+    except ValueError as exc:
+        raise Failed(str(exc)) from None
+    tests = [value_added_test(c) for c in bom.components]
+    tests = [t for t in tests if t.verdict != "not_applicable"]
+    historic = None
+    if placed_in_service is not None:
+        placed = _day(placed_in_service, "--placed-in-service")
+        bought = _day(acquired, "--acquired") if acquired else None
+        try:
+            statuses = supplier_feoc(_atlas(db), bom, placed)
+            historic = historic_30d(bom, placed, bought, statuses)
+        except ValueError as exc:
+            raise Failed(str(exc)) from None
+    if as_json:
+        payload: dict[str, Any] = {
+            "product": bom.product.id,
+            "origin_shares": [{"group": s.group, "cost": s.cost, "share": s.share,
+                               "lines": list(s.lines)} for s in shares],
+            "value_added": [vars(t) for t in tests],
+        }
+        if historic is not None:
+            payload["historic_30d"] = _historic_json(historic)
+        _print_json(payload)
+        return
+    console.print(f"[bold]{bom.product.name}[/bold]")
+    console.print(_table("Value by origin group", [
+        {"group": s.group, "cost": f"{s.cost:,.2f}", "share": f"{s.share:.1%}",
+         "lines": ", ".join(s.lines)} for s in shares], ["group", "cost", "share", "lines"]))
+    for test in tests:
+        console.print(f"50% value-added test, line {test.line}: {test.verdict} ({test.reason})",
+                      highlight=False)
+    if historic is not None:
+        console.print(f"Historic §30D, placed in service {historic.placed_in_service}: credit "
+                      f"${historic.credit:,.0f} (${historic.credit_if_resolved:,.0f} if every "
+                      "undecided point were resolved in the vehicle's favour)")
+        for check in historic.checks:
+            console.print(f"- {check.name}: {check.verdict} ({check.reason})", highlight=False)
+        for half in (historic.critical_minerals, historic.battery_components):
+            share = "n/a" if half.share is None else f"{half.share:.1%}"
+            console.print(f"- {half.half}: {half.verdict}, share {share} against "
+                          f"{half.applicable.applicable_pct:g}% ({half.applicable.id}), "
+                          f"${half.amount:,.0f}", highlight=False)
+        for note in historic.notes:
+            console.print(f"Note: {note}", highlight=False)
+
+
+def _historic_json(result: Historic30dResult) -> dict[str, Any]:
+    def half(h: HalfResult) -> dict[str, Any]:
+        return {"verdict": h.verdict, "content": h.content, "amount": h.amount,
+                "available": h.available, "applicable_pct": h.applicable.applicable_pct,
+                "applicable_rule": h.applicable.id, "share": h.share,
+                "share_if_unknown_qualifies": h.share_if_unknown_qualifies,
+                "lines": [vars(ln) for ln in h.lines], "reasons": h.reasons}
+    return {"placed_in_service": result.placed_in_service.isoformat(),
+            "acquired": result.acquired.isoformat() if result.acquired else None,
+            "checks": [vars(c) for c in result.checks],
+            "critical_minerals": half(result.critical_minerals),
+            "battery_components": half(result.battery_components),
+            "credit": result.credit, "credit_if_resolved": result.credit_if_resolved,
+            "rules": rule_rows(result.rows), "notes": result.notes}

@@ -87,7 +87,8 @@ class Component(_Strict):
     # for, recorded as such in the audit trail.
     declared_status: Literal["clear", "specified", "foreign_influenced"] | None = None
     functional_cell_component: bool = False
-    # Share of a mineral's extraction or processing value added in the US or an FTA country.
+    # Share of a mineral's extraction or processing value added in the US or an FTA country;
+    # for a recycling line, the share of the recycling value added in North America.
     value_added_qualifying_pct: float | None = Field(default=None, ge=0, le=100)
     notes: str | None = None
 
