@@ -20,9 +20,9 @@ from bmtc.compliance.content import (
     load_content_30d,
     origin_group,
     origin_shares,
-    supplier_feoc,
     value_added_test,
 )
+from bmtc.compliance_service import supplier_feoc
 from bmtc.domain.dataset import Dataset
 from bmtc.screening_service import bundled_dataset, screen_everyone
 

@@ -21,8 +21,8 @@ from bmtc.compliance.defense import (
     SupplierFacts,
     assess_defense,
     load_defense,
-    supplier_facts,
 )
+from bmtc.compliance_service import supplier_facts
 from bmtc.domain.dataset import Dataset
 from bmtc.screening_service import bundled_dataset
 

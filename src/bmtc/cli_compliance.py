@@ -19,10 +19,9 @@ from bmtc.compliance.content import (
     Historic30dResult,
     historic_30d,
     origin_shares,
-    supplier_feoc,
     value_added_test,
 )
-from bmtc.compliance.defense import DefenseInputs, assess_defense, supplier_facts
+from bmtc.compliance.defense import DefenseInputs, assess_defense
 from bmtc.compliance.policy import funding_table, is_critical, minerals_on, program_table
 from bmtc.compliance.tariff import Applied, exposure, read_import_bill
 from bmtc.domain.dataset import Dataset
@@ -236,7 +235,7 @@ def defense_check(
                            None if licensed is None else licensed == "yes",
                            contract, contractor)  # type: ignore[arg-type]
     try:
-        facts = supplier_facts(_atlas(db), bom, day, contractor)
+        facts = service.supplier_facts(_atlas(db), bom, day, contractor)
         result = assess_defense(bom, day, facts, inputs)
     except ValueError as exc:
         raise Failed(str(exc)) from None
@@ -372,7 +371,7 @@ def content(
         placed = _day(placed_in_service, "--placed-in-service")
         bought = _day(acquired, "--acquired") if acquired else None
         try:
-            statuses = supplier_feoc(_atlas(db), bom, placed)
+            statuses = service.supplier_feoc(_atlas(db), bom, placed)
             historic = historic_30d(bom, placed, bought, statuses)
         except ValueError as exc:
             raise Failed(str(exc)) from None

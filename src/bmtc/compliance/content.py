@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from bmtc.analysis.realisation import PartnerGroupsFile, load_partner_groups
 from bmtc.compliance.bom import Bom, Component
@@ -30,9 +30,6 @@ from bmtc.compliance.content_rules import (
 from bmtc.compliance.macr import SupplierStatus
 from bmtc.compliance.schedule import Dated, on
 from bmtc.domain.vocab import Confidence, Stage
-
-if TYPE_CHECKING:
-    from bmtc.domain.dataset import Dataset
 
 Verdict = Literal["meets", "fails", "insufficient_data"]
 Qualifies = Literal["yes", "no", "unknown"]
@@ -318,30 +315,3 @@ def historic_30d(bom: Bom, placed_in_service: date, acquired: date | None,
     return Historic30dResult(
         bom.product.id, day, acquired, tuple(checks), cm, bc, cm.amount + bc.amount,
         sum(h.available for h in halves if h.verdict != "fails"), rows, notes)
-
-
-def supplier_feoc(dataset: Dataset, bom: Bom, day: date,
-                  ruleset: str | None = None) -> dict[str, SupplierStatus]:
-    """Each bill supplier found in the atlas, with its verdict under the FEOC rule set the
-    exclusion rows name, screened on `day` (or the rule set's first day, if later). Suppliers
-    not found are left out, so they read as unknown; a bill's declared status answers the
-    prohibited-foreign-entity test, not this one, and is not used."""
-    from bmtc.domain.dates import partial_date_start
-    from bmtc.screening.rules import rule_set
-    from bmtc.screening_service import NotFound, resolve, screen_everyone
-
-    rules = rule_set(ruleset or load_content_30d().exclusion[0].ruleset)
-    as_of = max(day, partial_date_start(rules.effective_from))
-    verdicts = screen_everyone(dataset, rules.id, as_of=as_of.isoformat())
-    by_id = dict(zip(verdicts["org_id"], verdicts["status"], strict=True))
-    late = "" if as_of == day else f" (its first day; the vehicle's date is {day})"
-    found: dict[str, SupplierStatus] = {}
-    for name in dict.fromkeys(c.supplier for c in bom.components if c.supplier is not None):
-        try:
-            org = resolve(dataset, name)
-        except NotFound:
-            continue
-        if org.id in by_id:
-            found[name] = SupplierStatus(by_id[org.id], f"{rules.id} {rules.version} "
-                                         f"screening of {org.id} as of {as_of}{late}")
-    return found

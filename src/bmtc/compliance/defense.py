@@ -3,7 +3,8 @@
 read by cost and, side by side, by count of lines), 10 U.S.C. 4865 (DOD-4, FEOC-free functional
 cell components, with disputed start dates) and FY2024 NDAA s. 805 (DOD-8, s. 1260H companies).
 
-The rules are pure: the caller supplies each party's facts on the day (`supplier_facts` reads
+The rules are pure: the caller supplies each party's facts on the day
+(`bmtc.compliance_service.supplier_facts` reads
 them from an atlas). Unknown facts can make a result insufficient_data, never clear it.
 """
 
@@ -20,11 +21,7 @@ from pydantic import Field, model_validator
 from bmtc.analysis.reference import Keys, ReferenceFile
 from bmtc.compliance.bom import Bom, Component
 from bmtc.compliance.schedule import Dated, check_no_overlap, load_compliance
-from bmtc.domain.dataset import Dataset
-from bmtc.domain.model import ListMembership
-from bmtc.domain.vocab import ScreeningList
-from bmtc.screening.rules import crosses, rule_set
-from bmtc.screening_service import NotFound, resolve, screen_everyone
+from bmtc.screening.rules import crosses
 
 ProgramType = Literal["new", "standard", "existing"]
 ContractKind = Literal["direct", "indirect"]
@@ -327,39 +324,3 @@ def assess_defense(bom: Bom, day: date, facts: Mapping[str, SupplierFacts],
         result.notes.append(f"rows {', '.join(weak)} are secondary or uncertain, not verified "
                             "against the statute text")
     return result
-
-
-def _cite(entry: ListMembership | None) -> Cited | None:
-    return None if entry is None else Cited(
-        f"{entry.list_id.value}/{entry.org_id}/{entry.listed_from or '?'}",
-        f"{entry.source.publisher or entry.source.url} ({entry.source.as_of or 'undated'})",
-        entry.source.confidence.value, str(entry.source.url))
-
-
-def supplier_facts(dataset: Dataset, bom: Bom, day: date,
-                   contractor: str | None = None) -> dict[str, SupplierFacts]:
-    """Facts on `day` for the producer, the contractor and every supplier named in the bill,
-    keyed by the name as written: the atlas party it resolves to, the list entries in force
-    and its FEOC screening verdict. A name that resolves to no party has unknown facts."""
-    rules = rule_set(FEOC_RULESET)
-    verdicts = screen_everyone(dataset, FEOC_RULESET, as_of=day.isoformat())
-    status = dict(zip(verdicts["org_id"], verdicts["status"], strict=True))
-    names = dict.fromkeys(n for n in (bom.product.producer, contractor,
-                                      *(c.supplier for c in bom.components)) if n)
-    facts: dict[str, SupplierFacts] = {}
-    for name in names:
-        try:
-            org = resolve(dataset, name)
-        except NotFound:
-            facts[name] = SupplierFacts(None, None, None, None, basis="not found in the atlas")
-            continue
-        entries = [m for m in dataset.list_memberships
-                   if m.org_id == org.id and m.in_force(day.isoformat())]
-        on_154 = next((m for m in entries if m.list_id is ScreeningList.NDAA_154B), None)
-        on_1260h = next((m for m in entries if m.list_id is ScreeningList.DOD_1260H), None)
-        facts[name] = SupplierFacts(
-            org.id, on_154 is not None, on_1260h is not None, status.get(org.id),
-            _cite(on_154), _cite(on_1260h),
-            f"atlas party {org.id}; {rules.id} {rules.version} screening as of {day}")
-    return facts
-
