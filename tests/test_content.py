@@ -150,7 +150,9 @@ def test_line_without_origin_is_unknown_and_matters_only_when_it_could_flip() ->
 def test_components_from_outside_north_america_fail_their_half() -> None:
     result = historic_30d(all_us(origin="KR"), date(2024, 6, 1), None, CLEAR)
     assert result.battery_components.verdict == "fails"
-    assert result.battery_components.share == pytest.approx(300 / 800)
+    # The cathode powder is a constituent material, in neither share; only the cells count.
+    assert result.battery_components.share == pytest.approx(0.0)
+    assert result.battery_components.total_cost == 500
     assert result.critical_minerals.verdict == "meets" and result.credit == 3750
 
 
@@ -205,3 +207,15 @@ def test_feoc_status_from_the_bundled_atlas(atlas: Dataset) -> None:
     early = supplier_feoc(atlas, bom, date(2023, 12, 15))
     assert "first day" in early["gotion-high-tech"].basis
     assert historic_30d(bom, date(2023, 12, 15), None, early).credit == 7500
+
+
+def test_constituent_materials_fall_under_the_mineral_exclusion_only() -> None:
+    feoc_cam = {**CLEAR, "Cathodes": "feoc"}
+    before = historic_30d(all_us(), date(2024, 6, 1), None, feoc_cam)
+    assert before.credit == 7500  # components exclusion does not reach cathode powder
+    after = historic_30d(all_us(), date(2025, 2, 1), date(2025, 2, 1), feoc_cam)
+    assert after.credit == 0
+    no_minerals = bill(line("cells", "cell", 500, supplier="Cells"))
+    undecided = historic_30d(no_minerals, date(2025, 2, 1), date(2025, 2, 1), CLEAR)
+    assert {c.name: c.verdict for c in undecided.checks}["feoc_critical_minerals"] == \
+        "insufficient_data"

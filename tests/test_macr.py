@@ -200,6 +200,75 @@ def test_elected_safe_harbors_are_recorded_and_checked() -> None:
     assert set(result.safe_harbors) == {"G-3-identification", "G-3-cost-percentage"}
     assert {r.id for r in result.rows_used()} >= set(result.safe_harbors)
     assert any("sum to 90" in note for note in result.notes)
-    # Before the notice was issued no safe harbor can be elected.
-    early = macr(elected, 2026, STATUSES, testing=date(2026, 1, 15))
-    assert early.safe_harbors == ()
+    # Reliance runs from the first taxable year the rules reach (2026 for a calendar year).
+    assert macr(elected, 2026, STATUSES, testing=date(2026, 1, 15)).safe_harbors
+    assert macr(elected, 2026, STATUSES, testing=date(2025, 12, 31)).safe_harbors == ()
+
+
+def test_an_exact_threshold_ratio_passes() -> None:
+    # 2.61 / (2.61 + 1.74) is 60% up to floating-point round-off.
+    exact = bill("battery_cell", [(2.61, "ok"), (1.74, "pfe")])
+    assert macr(exact, 2026, STATUSES).verdict == "pass"
+
+
+def test_storage_grandfather_needs_the_placed_in_service_date() -> None:
+    def storage(**product: Any) -> Bom:
+        return Bom(product=Product(id="s", name="s", type="energy_storage_system", **product),
+                   components=(Component(line="1", description="cells", direct_cost=50.0,
+                                         supplier="pfe",
+                                         binding_contract_date=date(2025, 1, 1)),
+                               Component(line="2", description="rest", direct_cost=50.0,
+                                         supplier="ok")))
+    assert macr(storage(), 2029, STATUSES).lines[0].status == "unknown"
+    early = macr(storage(placed_in_service=date(2029, 6, 1)), 2029, STATUSES)
+    assert early.lines[0].status == "clear"
+    late = macr(storage(placed_in_service=date(2030, 2, 1)), 2029, STATUSES)
+    assert late.lines[0].status == "pfe"
+
+
+def test_bills_whose_dates_contradict_the_year_are_refused() -> None:
+    sold = bill("battery_cell", [(1.0, "ok")], sale_date=date(2026, 9, 30))
+    with pytest.raises(ValueError, match="sale_date"):
+        macr(sold, 2027, STATUSES)
+
+
+def test_yes_no_columns_reject_typos(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.csv"
+    typo.write_text("kind,id,name,type,uses_cells,line,description,direct_cost\n"
+                    "product,p,P,battery_module,ture,,,\n"
+                    "component,,,,,1,cells,5\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as caught:
+        read_bom(typo)
+    assert [(p.row, p.column) for p in caught.value.problems] == [(2, "uses_cells")]
+
+
+def test_credit_rests_on_the_ratio_rows_and_skips_bars_before_2026() -> None:
+    module = bill("battery_module", [(550.0, "ok"), (450.0, "pfe")], capacity_kwh=5.0)
+    ratio = macr(module, 2026, STATUSES)
+    credit = credit_45x(module, 2026, "clear", ratio)
+    assert credit.outcome == "denied"
+    # Before 2026 neither bar is in force: no ratio or taxpayer status is needed.
+    assert credit_45x(module, 2025, None, None).outcome == "eligible"
+
+
+def test_credit_service_merges_ratio_rows_and_leaves_minerals_undecided(
+        sqlite_url: str) -> None:
+    from bmtc.compliance_service import check_credit
+    from bmtc.screening_service import bundled_dataset
+
+    dataset = bundled_dataset()
+    result, ratio = check_credit(dataset, read_bom(SAMPLE), 2026)
+    assert ratio is not None and ratio.threshold in result.rows
+    mineral = bill("critical_mineral", [(1.0, "ok")], production_cost=100.0)
+    undecided, none = check_credit(dataset, mineral, 2026)
+    assert none is None and undecided.outcome == "insufficient_data"
+    assert any("no material-assistance threshold" in n for n in undecided.notes)
+    earlier, _ = check_credit(dataset, mineral, 2025)
+    assert earlier.outcome == "eligible" and earlier.total == pytest.approx(10.0)
+
+
+def test_audit_to_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["macr", str(SAMPLE), "--year", "2026", "--db",
+                                 f"sqlite:///{tmp_path / 'a.db'}", "--audit",
+                                 str(tmp_path / "nowhere" / "a.xlsx")])
+    assert isinstance(result.exception, Failed)

@@ -60,6 +60,8 @@ def macr(
     if audit is not None and audit.suffix.lower() not in (".xlsx", ".json"):
         raise typer.BadParameter("write the audit trail to a .xlsx or .json file",
                                  param_hint="--audit")
+    if audit is not None and not audit.parent.is_dir():
+        raise Failed(f"{audit}: the folder {audit.parent} does not exist")
     bom = _bill(bill)
     try:
         result, suppliers = service.check_macr(_atlas(db), bom, year)
@@ -110,8 +112,9 @@ def credit45x(bill: BomArgument, year: YearOption, db: DbOption = None,
         "phaseout_pct": result.phaseout_pct, "per_unit": result.per_unit,
         "units": result.units, "total": result.total,
         "potential_total": result.potential_total, "steps": result.steps,
-        "material_assistance": {"ratio": ratio.ratio, "verdict": ratio.verdict,
-                                "threshold_pct": ratio.threshold.threshold_pct},
+        "material_assistance": None if ratio is None else {
+            "ratio": ratio.ratio, "verdict": ratio.verdict,
+            "threshold_pct": ratio.threshold.threshold_pct},
         "rules": rule_rows(result.rows), "notes": result.notes,
     }
     if as_json:
@@ -235,8 +238,10 @@ def defense_check(
                            None if licensed is None else licensed == "yes",
                            contract, contractor)  # type: ignore[arg-type]
     try:
-        facts = service.supplier_facts(_atlas(db), bom, day, contractor)
+        atlas = _atlas(db)
+        facts = service.supplier_facts(atlas, bom, day, contractor)
         result = assess_defense(bom, day, facts, inputs)
+        result.notes.append(service.list_1260h_note(atlas))
     except ValueError as exc:
         raise Failed(str(exc)) from None
     if as_json:

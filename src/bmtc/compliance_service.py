@@ -9,9 +9,18 @@ from datetime import date
 
 from bmtc.compliance.bom import Bom
 from bmtc.compliance.content_rules import load_content_30d
-from bmtc.compliance.credit45x import CreditResult, credit_45x
+from bmtc.compliance.credit45x import CreditResult, credit_45x, load_credit
 from bmtc.compliance.defense import FEOC_RULESET, Cited, SupplierFacts
-from bmtc.compliance.macr import MacrResult, SupplierStatus, macr
+from bmtc.compliance.macr import (
+    SERIES_BY_PRODUCT,
+    MacrResult,
+    SupplierStatus,
+    check_year,
+    macr,
+    series_for,
+    threshold_for,
+)
+from bmtc.compliance.schedule import on
 from bmtc.domain.dataset import Dataset
 from bmtc.domain.dates import partial_date_start
 from bmtc.domain.model import ListMembership
@@ -63,6 +72,10 @@ def supplier_statuses(dataset: Dataset, bom: Bom, year: int,
 
 
 def check_macr(dataset: Dataset, bom: Bom, year: int) -> tuple[MacrResult, Suppliers]:
+    # The schedule and the bill's dates are checked before any screening, so a year the rule
+    # does not reach is reported as such.
+    check_year(bom, year)
+    threshold_for(series_for(bom), year)
     suppliers = supplier_statuses(dataset, bom, year)
     result = macr(bom, year, suppliers.statuses)
     result.notes.extend(suppliers.notes)
@@ -84,11 +97,32 @@ def taxpayer_status(dataset: Dataset, bom: Bom, year: int,
     return status, f"{ruleset} screening of {org.id} for taxable year {year}"
 
 
-def check_credit(dataset: Dataset, bom: Bom, year: int) -> tuple[CreditResult, MacrResult]:
-    ratio, _suppliers = check_macr(dataset, bom, year)
-    status, basis = taxpayer_status(dataset, bom, year)
+def check_credit(dataset: Dataset, bom: Bom, year: int,
+                 ) -> tuple[CreditResult, MacrResult | None]:
+    """The credit, with the ratio and the taxpayer screening only where their bars apply in
+    the year (from 2026); a product with no encoded threshold has no ratio, which leaves the
+    credit undecided rather than granted."""
+    check_year(bom, year)
+    bars = load_credit().bar
+    day = date(year, 12, 31)
+    ratio: MacrResult | None = None
+    notes: list[str] = []
+    if on(bars, "material_assistance", day) is not None:
+        if bom.product.type in SERIES_BY_PRODUCT:
+            ratio, _suppliers = check_macr(dataset, bom, year)
+        else:
+            notes.append(f"no material-assistance threshold is encoded for "
+                         f"{bom.product.type} (none could be verified)")
+    status: str | None = None
+    if on(bars, "prohibited_taxpayer", day) is not None:
+        status, basis = taxpayer_status(dataset, bom, year)
+        notes.append(f"taxpayer status: {status or 'unknown'} ({basis})")
     result = credit_45x(bom, year, status, ratio)
-    result.notes.append(f"taxpayer status: {status or 'unknown'} ({basis})")
+    result.notes.extend(notes)
+    if ratio is not None:
+        # A denial or a pass on the ratio rests on its threshold and grandfather rows too.
+        result.rows.extend(r for r in ratio.rows_used() if r not in result.rows)
+        result.notes.extend(ratio.notes)
     return result, ratio
 
 
@@ -152,3 +186,12 @@ def supplier_feoc(dataset: Dataset, bom: Bom, day: date,
             found[name] = SupplierStatus(by_id[org.id], f"{rules.id} {rules.version} "
                                          f"screening of {org.id} as of {as_of}{late}")
     return found
+
+
+def list_1260h_note(dataset: Dataset) -> str:
+    """How far the atlas's copy of the §1260H list reaches, for results that rely on it."""
+    listed = {m.org_id for m in dataset.list_memberships
+              if m.list_id is ScreeningList.DOD_1260H}
+    return (f"the atlas records {len(listed)} §1260H entities (battery-chain names only; the "
+            "official list named 134 in January 2025): 'not on the list' means not on the "
+            "atlas's copy")

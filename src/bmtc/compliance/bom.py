@@ -61,6 +61,7 @@ class Product(_Strict):
     units: float = Field(default=1, gt=0)
     sale_date: date | None = None
     construction_start: date | None = None
+    placed_in_service: date | None = None
     country_of_final_assembly: str | None = None
     currency: str = "USD"
     # Notice 2026-15 interim safe harbors the taxpayer elects: components identified from the
@@ -133,8 +134,6 @@ def _clean(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
             value = value.strip()
         if value in ("", None):
             continue
-        if name in ("uses_cells", "functional_cell_component") and isinstance(value, str):
-            value = value.lower() in ("yes", "true", "1", "y")
         if name == "safe_harbors" and isinstance(value, str):
             value = tuple(v.strip() for v in value.replace(";", ",").split(",") if v.strip())
         out[name] = value
@@ -203,10 +202,12 @@ def _read_excel(path: Path) -> Bom:
     for sheet in ("product", "components"):
         if sheet not in workbook.sheet_names:
             raise ImportFailed([Problem(path.name, None, None, f"has no sheet {sheet!r}")])
-        rows = [r for r in sheet_rows(workbook, sheet) if any(c not in ("", None) for c in r)]
-        header = [str(c).strip().lower() for c in rows[0]] if rows else []
-        tables[sheet] = [(n, dict(zip(header, r, strict=False)))
-                         for n, r in enumerate(rows[1:], start=2)]
+        # Row numbers are the sheet's own, blank rows included, so a problem points at the
+        # row a reviewer sees.
+        numbered = [(n, r) for n, r in enumerate(sheet_rows(workbook, sheet), start=1)
+                    if any(c not in ("", None) for c in r)]
+        header = [str(c).strip().lower() for c in numbered[0][1]] if numbered else []
+        tables[sheet] = [(n, dict(zip(header, r, strict=False))) for n, r in numbered[1:]]
     return _build(path.name, tables["product"], tables["components"])
 
 
@@ -219,9 +220,12 @@ def _read_json(path: Path) -> Bom:
         raise ImportFailed([Problem(path.name, None, None,
                                     'needs {"product": {...}, "components": [...]}')])
     product = data.get("product")
+    wrong = [i for i, c in enumerate(data["components"], start=1) if not isinstance(c, dict)]
+    if wrong:
+        raise ImportFailed([Problem(path.name, i, None, "a component must be an object",
+                                    "components") for i in wrong])
     return _build(path.name, [(None, product)] if isinstance(product, dict) else [],
-                  [(i, c) for i, c in enumerate(data["components"], start=1)
-                   if isinstance(c, dict)])
+                  list(enumerate(data["components"], start=1)))
 
 
 def read_bom(path: Path) -> Bom:

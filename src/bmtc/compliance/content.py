@@ -37,9 +37,18 @@ VaVerdict = Literal["passes", "fails", "unknown", "not_applicable"]
 Statuses = Mapping[str, str | SupplierStatus]
 STAGES: dict[Half, frozenset[Stage]] = {
     "critical_minerals": frozenset({Stage.MINING, Stage.REFINING, Stage.RECYCLING}),
-    "battery_components": frozenset({
-        Stage.PRECURSOR, Stage.CATHODE, Stage.ANODE, Stage.ELECTROLYTE, Stage.SEPARATOR,
-        Stage.FOIL, Stage.CELL, Stage.MODULE_PACK}),
+    # Battery components as the Treasury regulations list them (electrodes, separators,
+    # electrolytes, cells, modules); electrodes are made in cell plants here.
+    "battery_components": frozenset({Stage.ELECTROLYTE, Stage.SEPARATOR, Stage.CELL,
+                                     Stage.MODULE_PACK}),
+}
+# Constituent materials (precursor, cathode and anode active-material powders, foils) are in
+# neither content share; as products of critical-mineral processing they do fall under the
+# critical-mineral FEOC exclusion. A reading of 26 CFR 1.30D-2 not confirmed against the text.
+CONSTITUENT = frozenset({Stage.PRECURSOR, Stage.CATHODE, Stage.ANODE, Stage.FOIL})
+FEOC_SCOPE: dict[str, frozenset[Stage]] = {
+    "critical_minerals": STAGES["critical_minerals"] | CONSTITUENT,
+    "battery_components": STAGES["battery_components"],
 }
 ORIGIN_GROUPS = ("us", "usmca", "fta", "named_allies", "covered_nations", "other", "unknown")
 # Battery components count when manufactured or assembled in North America, 30D(e)(2)(A).
@@ -225,7 +234,13 @@ def _feoc(bom: Bom, rows: Sequence[Exclusion], series: str, day: date,
         return Check(name, "meets", f"{first.id} applies to vehicles placed in service from "
                      f"{first.effective_from}, not {day}", (first.id,))
     excluded, unknown = [], []
-    for c in (c for c in bom.components if c.stage in STAGES[row.scope]):
+    in_scope = [c for c in bom.components if c.stage in FEOC_SCOPE[row.scope]]
+    if not in_scope:
+        # The exclusion disqualifies the whole vehicle; a bill that cannot show the lines it
+        # reaches cannot show the vehicle is clear of it.
+        return Check(name, "insufficient_data", f"the bill has no {what} lines to test "
+                     f"against {row.id}", (row.id,))
+    for c in in_scope:
         found = statuses.get(c.supplier or "")
         status = found.status if isinstance(found, SupplierStatus) else found
         if status == row.excluded_status:

@@ -139,7 +139,7 @@ def credit_45x(bom: Bom, year: int, taxpayer_status: str | None, macr: MacrResul
         if taxpayer_status in PROHIBITED:
             outcome = "denied"
             steps.append(f"taxpayer is {taxpayer_status}: no credit ({taxpayer_bar.id})")
-        elif taxpayer_status in (None, "insufficient_data"):
+        elif taxpayer_status is None or taxpayer_status == "insufficient_data":
             outcome = "insufficient_data"
             steps.append(f"taxpayer's PFE status unknown ({taxpayer_bar.id})")
     material = on(data.bar, "material_assistance", day)

@@ -134,17 +134,20 @@ def threshold_for(series: str, year: int, data: MacrFile | None = None) -> Thres
     return found
 
 
-def _grandfathered(component: Component, bom: Bom, series: str, use_date: date,
-                   data: MacrFile) -> Grandfather | None:
+def _grandfathered(component: Component, series: str, use_date: date | None,
+                   data: MacrFile) -> Grandfather | Literal["undecided"] | None:
+    """The grandfather row that covers the line, None, or "undecided" when the contract is
+    early enough but the date the product is used (a facility's placing in service) is not
+    given."""
     if component.binding_contract_date is None:
         return None
     family = "45x" if series.startswith("45x") else "48e-45y"
     row = next((g for g in data.grandfather if g.series == family), None)
-    if row is None:
+    if row is None or component.binding_contract_date >= row.contract_before:
         return None
-    if component.binding_contract_date < row.contract_before and use_date < row.use_before:
-        return row
-    return None
+    if use_date is None:
+        return "undecided"
+    return row if use_date < row.use_before else None
 
 
 def _certified(component: Component, testing: date, data: MacrFile) -> SafeHarbor | None:
@@ -158,15 +161,20 @@ def _certified(component: Component, testing: date, data: MacrFile) -> SafeHarbo
 def classify(component: Component, bom: Bom, series: str, testing: date,
              statuses: Mapping[str, SupplierStatus], data: MacrFile) -> LineResult:
     """Whether one line counts as prohibited, and why."""
-    use_date = bom.product.sale_date or testing
+    # A 45X component is "used" when the product is sold; a facility when placed in service.
+    use_date = (bom.product.sale_date or testing) if series.startswith("45x") \
+        else bom.product.placed_in_service
     known = statuses.get(component.supplier or "")
 
     def result(status: LineStatus, reason: str, *rows: str) -> LineResult:
         return LineResult(component.line, component.description, component.supplier,
                           component.direct_cost, status, reason, rows)
 
-    grandfather = _grandfathered(component, bom, series, use_date, data)
-    if grandfather is not None:
+    grandfather = _grandfathered(component, series, use_date, data)
+    if grandfather == "undecided":
+        return result("unknown", f"binding contract of {component.binding_contract_date} may "
+                      "be grandfathered, but the bill gives no placed_in_service date")
+    if isinstance(grandfather, Grandfather):
         return result("clear", f"binding contract of {component.binding_contract_date} "
                       f"before {grandfather.contract_before}, used before "
                       f"{grandfather.use_before}", grandfather.id)
@@ -220,10 +228,22 @@ def _flip(lines: list[LineResult], total: float, ratio: float, threshold: float,
         "would alone fail the test")
 
 
+def check_year(bom: Bom, year: int) -> None:
+    """Refuse a year the bill's own dates contradict: 45X looks at the year of sale, 45Y and
+    48E at the year construction begins."""
+    product = bom.product
+    facility = SERIES_BY_PRODUCT.get(product.type, "45x").startswith("48e")
+    name, day = (("construction_start", product.construction_start) if facility
+                 else ("sale_date", product.sale_date))
+    if day is not None and day.year != year:
+        raise ValueError(f"{bom.file}: product.{name} is {day}, but the year asked is {year}")
+
+
 def macr(bom: Bom, year: int, statuses: Mapping[str, SupplierStatus],
          testing: date | None = None, data: MacrFile | None = None) -> MacrResult:
     """The ratio, threshold and verdict of one bill in one year."""
     data = data or load_macr()
+    check_year(bom, year)
     series = series_for(bom)
     threshold = threshold_for(series, year, data)
     # Certifications are checked on the day of sale when the bill gives it, else at year end.
@@ -239,7 +259,9 @@ def macr(bom: Bom, year: int, statuses: Mapping[str, SupplierStatus],
     worst = (total - pfe - unknown) / total
     limit = threshold.threshold_pct / 100
     verdict: Verdict
-    if ratio < limit:
+    # "Less than" the threshold, judged to a millionth so that round-off cannot fail an
+    # exact 60.0%.
+    if ratio < limit - 1e-9:
         verdict = "fail"
     elif unknown > 0:
         verdict = "insufficient_data"
