@@ -40,61 +40,70 @@ class Suppliers:
     notes: list[str] = field(default_factory=list)
 
 
-def supplier_statuses(dataset: Dataset, bom: Bom, year: int,
-                      ruleset: str = PFE_RULESET) -> Suppliers:
-    """Suppliers found in the atlas take their screening verdict for the taxable year (the
-    rule set's own testing dates); others take the status the bill declares, or none."""
+def pfe_verdicts(dataset: Dataset, year: int, ruleset: str = PFE_RULESET) -> dict[str, str]:
+    """Every party's prohibited-foreign-entity status for a taxable year (the rule set's own
+    testing dates), by organization id."""
+    frame = screen_everyone(dataset, ruleset, taxable_year=year)
+    return dict(zip(frame["org_id"], frame["status"], strict=True))
+
+
+def _party(dataset: Dataset, name: str) -> str | None:
+    try:
+        return resolve(dataset, name).id
+    except NotFound:
+        return None
+
+
+def supplier_statuses(dataset: Dataset, bom: Bom, year: int, ruleset: str = PFE_RULESET,
+                      verdicts: dict[str, str] | None = None) -> Suppliers:
+    """Suppliers found in the atlas take their screening verdict for the taxable year; others
+    take the status the bill declares, or none."""
     rules = rule_set(ruleset)
-    verdicts = screen_everyone(dataset, ruleset, taxable_year=year)
-    by_id = dict(zip(verdicts["org_id"], verdicts["status"], strict=True))
+    by_id = verdicts if verdicts is not None else pfe_verdicts(dataset, year, ruleset)
     found = Suppliers({})
     for component in bom.components:
         name = component.supplier
         if name is None or name in found.statuses:
             continue
-        try:
-            org = resolve(dataset, name)
-        except NotFound:
-            org = None
-        if org is not None and org.id in by_id:
-            basis = (f"{rules.id} {rules.version} screening of {org.id} for taxable year "
+        org_id = _party(dataset, name)
+        if org_id is not None and org_id in by_id:
+            basis = (f"{rules.id} {rules.version} screening of {org_id} for taxable year "
                      f"{year}")
-            found.statuses[name] = SupplierStatus(by_id[org.id], basis)
-            found.resolved[name] = org.id
+            found.statuses[name] = SupplierStatus(by_id[org_id], basis)
+            found.resolved[name] = org_id
             declared = component.declared_status
-            if declared is not None and declared != by_id[org.id]:
+            if declared is not None and declared != by_id[org_id]:
                 found.notes.append(f"{name}: the bill declares {declared}, screening finds "
-                                   f"{by_id[org.id]}; the screening verdict is used")
+                                   f"{by_id[org_id]}; the screening verdict is used")
         elif component.declared_status is not None:
             found.statuses[name] = SupplierStatus(component.declared_status,
                                                   "declared in the bill; supplier not in the atlas")
     return found
 
 
-def check_macr(dataset: Dataset, bom: Bom, year: int) -> tuple[MacrResult, Suppliers]:
+def check_macr(dataset: Dataset, bom: Bom, year: int,
+               verdicts: dict[str, str] | None = None) -> tuple[MacrResult, Suppliers]:
     # The schedule and the bill's dates are checked before any screening, so a year the rule
     # does not reach is reported as such.
     check_year(bom, year)
     threshold_for(series_for(bom), year)
-    suppliers = supplier_statuses(dataset, bom, year)
+    suppliers = supplier_statuses(dataset, bom, year, verdicts=verdicts)
     result = macr(bom, year, suppliers.statuses)
     result.notes.extend(suppliers.notes)
     return result, suppliers
 
 
-def taxpayer_status(dataset: Dataset, bom: Bom, year: int,
-                    ruleset: str = PFE_RULESET) -> tuple[str | None, str]:
+def taxpayer_status(dataset: Dataset, bom: Bom, year: int, ruleset: str = PFE_RULESET,
+                    verdicts: dict[str, str] | None = None) -> tuple[str | None, str]:
     """The producer's PFE status for the taxable year, and how it was found."""
     producer = bom.product.producer
     if producer is None:
         return None, "no producer named in the bill"
-    try:
-        org = resolve(dataset, producer)
-    except NotFound:
+    org_id = _party(dataset, producer)
+    if org_id is None:
         return None, f"producer {producer!r} is not in the atlas"
-    verdicts = screen_everyone(dataset, ruleset, taxable_year=year)
-    status = dict(zip(verdicts["org_id"], verdicts["status"], strict=True)).get(org.id)
-    return status, f"{ruleset} screening of {org.id} for taxable year {year}"
+    by_id = verdicts if verdicts is not None else pfe_verdicts(dataset, year, ruleset)
+    return by_id.get(org_id), f"{ruleset} screening of {org_id} for taxable year {year}"
 
 
 def check_credit(dataset: Dataset, bom: Bom, year: int,
@@ -107,15 +116,17 @@ def check_credit(dataset: Dataset, bom: Bom, year: int,
     day = date(year, 12, 31)
     ratio: MacrResult | None = None
     notes: list[str] = []
+    verdicts = pfe_verdicts(dataset, year) if on(bars, "prohibited_taxpayer", day) or on(
+        bars, "material_assistance", day) else {}
     if on(bars, "material_assistance", day) is not None:
         if bom.product.type in SERIES_BY_PRODUCT:
-            ratio, _suppliers = check_macr(dataset, bom, year)
+            ratio, _suppliers = check_macr(dataset, bom, year, verdicts)
         else:
             notes.append(f"no material-assistance threshold is encoded for "
                          f"{bom.product.type} (none could be verified)")
     status: str | None = None
     if on(bars, "prohibited_taxpayer", day) is not None:
-        status, basis = taxpayer_status(dataset, bom, year)
+        status, basis = taxpayer_status(dataset, bom, year, verdicts=verdicts)
         notes.append(f"taxpayer status: {status or 'unknown'} ({basis})")
     result = credit_45x(bom, year, status, ratio)
     result.notes.extend(notes)
