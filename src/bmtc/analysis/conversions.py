@@ -278,10 +278,5 @@ def cam_per_kwh(chemistry: str, conversions: ConversionsFile | None = None,
     raise ValueError(f"no lithium, nickel or manganese intensity to size the CAM of {chemistry}")
 
 
-def family_of(chemistry: str, conversions: ConversionsFile | None = None) -> Family:
-    conversions = conversions or load_conversions()
-    return conversions.cam_for(chemistry)[0].family
-
-
 def lithium_in_lipf6() -> float:
     return stoichiometric_fraction("LiPF6", "lithium")
