@@ -402,7 +402,7 @@ def vocab(as_json: JsonOption = False) -> None:
 
 
 # Registers the screening commands on `app`; imported here, after `app` exists.
-from bmtc import cli_analysis, cli_compliance, cli_screening  # noqa: E402, F401
+from bmtc import cli_analysis, cli_compliance, cli_screening, cli_server  # noqa: E402, F401
 
 
 def main() -> None:

@@ -1,0 +1,222 @@
+"""Routes under /api/v1: the atlas (facilities, organizations), screening, analytics and
+compliance. Each handler validates its parameters, asks the store or an engine, and returns a
+documented model or a problem document; none of them computes anything itself."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query, Request
+
+from bmtc import analytics_service, compliance_service
+from bmtc.analysis.bound import explain
+from bmtc.analysis.scenario import ScenarioError
+from bmtc.analysis.sourcing import Sourcing
+from bmtc.compliance.audit import macr_audit
+from bmtc.compliance.bom import Bom
+from bmtc.compliance.policy import is_critical, minerals_on
+from bmtc.domain.vocab import Stage, Status
+from bmtc.io.problems import ImportFailed
+from bmtc.io.problems import Problem as FileProblem
+from bmtc.screening.rules import bundled_rule_sets
+from bmtc.screening_service import NotFound, screen_party
+from bmtc.server.models import FacilityOut, Meta, OrganizationOut, Page
+from bmtc.server.problems import PROBLEM_RESPONSES, ApiError, not_found
+from bmtc.store.queries import FacilityFilter
+from bmtc.store.store import Store
+
+router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+PageSize = Annotated[int, Query(ge=1, le=500)]
+# Dates travel as ISO text only: lax parsing would read "0" as a Unix timestamp.
+IsoDate = Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-06-30"])]
+
+
+def _date(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ApiError(422, "invalid-request", "The request is not valid",
+                       f"{name}: {text!r} is not a calendar date") from None
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _page(rows: list[Any], page: int, page_size: int) -> dict[str, Any]:
+    start = (page - 1) * page_size
+    return {"items": rows[start:start + page_size], "total": len(rows), "page": page,
+            "page_size": page_size}
+
+
+def _refuse(exc: Exception) -> ApiError:
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return ApiError(422, "not-applicable", "The request cannot be answered", str(message))
+
+
+@router.get("/meta", response_model=Meta)
+def meta(request: Request) -> Meta:
+    store = _store(request)
+    info = store.info()
+    return Meta(name=info.name if info else None, version=info.version if info else None,
+                as_of=str(info.as_of) if info else None, facilities=store.count_facilities())
+
+
+@router.get("/facilities", response_model=Page[FacilityOut])
+def facilities(
+    request: Request,
+    stage: Stage | None = None, country: Annotated[str | None, Query(max_length=60)] = None,
+    state: Annotated[str | None, Query(max_length=60)] = None, status: Status | None = None,
+    material: Annotated[str | None, Query(max_length=40)] = None,
+    product: Annotated[str | None, Query(max_length=60)] = None,
+    operator: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[str, Query(pattern=r"^-?(name|country|stage|status|capacity_value|"
+                                        r"start_year)$")] = "name",
+    page: PageNumber = 1, page_size: PageSize = 50,
+) -> dict[str, Any]:
+    """Facilities matching every filter given, sorted (`-` for descending) and paged."""
+    flt = FacilityFilter(stage=stage.value if stage else None, country=country, state=state,
+                         status=status.value if status else None, material=material,
+                         product=product, operator=operator)
+    try:
+        rows = _store(request).facility_rows(flt)
+    except ValueError as exc:
+        raise _refuse(exc) from None
+    key = sort.lstrip("-")
+    known = sorted((r for r in rows if r.get(key) is not None), key=lambda r: r[key],
+                   reverse=sort.startswith("-"))
+    # Rows without the sort value come last either way.
+    return _page(known + [r for r in rows if r.get(key) is None], page, page_size)
+
+
+@router.get("/facilities/{facility_id}")
+def facility(request: Request, facility_id: str) -> dict[str, Any]:
+    """One facility with its operator, owners, status history, changes, funding, sources."""
+    card = _store(request).facility_card(facility_id)
+    if card is None:
+        raise not_found("facility", facility_id)
+    plain: dict[str, Any] = json.loads(json.dumps(card, default=_jsonable))
+    return plain
+
+
+@router.get("/organizations", response_model=Page[OrganizationOut])
+def organizations(request: Request,
+                  country: Annotated[str | None, Query(max_length=60)] = None,
+                  member: bool | None = None, page: PageNumber = 1,
+                  page_size: PageSize = 50) -> dict[str, Any]:
+    try:
+        rows = _store(request).organization_rows(country=country, member=member)
+    except ValueError as exc:
+        raise _refuse(exc) from None
+    return _page(rows, page, page_size)
+
+
+@router.get("/organizations/{org_id}")
+def organization(request: Request, org_id: str) -> dict[str, Any]:
+    card = _store(request).organization_card(org_id)
+    if card is None:
+        raise not_found("organization", org_id)
+    plain: dict[str, Any] = json.loads(json.dumps(card, default=_jsonable))
+    return plain
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
+@router.get("/screening/{party}")
+def screening(request: Request, party: str,
+              ruleset: Literal["feoc-doe-2024", "pfe-2025"] = "feoc-doe-2024",
+              as_of: IsoDate | None = None,
+              taxable_year: Annotated[int | None, Query(ge=2025, le=2100)] = None,
+              ) -> dict[str, Any]:
+    """An explained FEOC or PFE verdict for one organization (id or name)."""
+    assert ruleset in bundled_rule_sets()
+    try:
+        verdict = screen_party(_store(request).load(), party, ruleset,
+                               as_of=_date(as_of, "as_of").isoformat() if as_of else None,
+                               taxable_year=taxable_year)
+    except NotFound:
+        raise not_found("organization", party) from None
+    except ValueError as exc:
+        raise _refuse(exc) from None
+    result: dict[str, Any] = verdict.to_json()
+    return result
+
+
+@router.get("/analytics/gap")
+def gap(request: Request, scenario: Annotated[str | None, Query(max_length=80)] = None,
+        year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> dict[str, Any]:
+    """Demand in tonnes at every stage against capacity, for a bundled scenario or preset."""
+    try:
+        chosen = analytics_service.scenario_named(scenario)
+        if scenario is not None and scenario not in _bundled_names():
+            raise ScenarioError(f"no bundled scenario or demand preset {scenario!r}")
+        target = year or chosen.year
+        frame, _prepared = analytics_service.gap(_store(request).load(), chosen, [target])
+    except (ValueError, KeyError) as exc:
+        raise _refuse(exc) from None
+    rows = json.loads(frame.to_json(orient="records"))
+    return {"scenario": chosen.name, "year": target, "rows": rows}
+
+
+def _bundled_names() -> set[str]:
+    from bmtc.analysis.scenario import bundled_scenarios
+
+    return set(bundled_scenarios()) | set(analytics_service.preset_ids())
+
+
+@router.get("/analytics/network")
+def network(request: Request, year: Annotated[int, Query(ge=2000, le=2100)],
+            sourcing: Literal["na", "non-feoc", "allied"] = "na") -> dict[str, Any]:
+    """The most cell GWh North America can make in a year under a sourcing policy."""
+    try:
+        report, prepared = analytics_service.network(
+            _store(request).load(), analytics_service.scenario_named(None), [year],
+            Sourcing.named(sourcing))
+    except (ValueError, KeyError) as exc:
+        raise _refuse(exc) from None
+    bound = report.year(year)
+    return {"year": year, "sourcing": sourcing, "bound_gwh": bound.cells_gwh,
+            "by_family": bound.by_family,
+            "explanation": explain(report, year,
+                                   analytics_service.unquantified_by_stage(prepared)),
+            "binding_stages": json.loads(bound.stages.to_json(orient="records"))}
+
+
+@router.post("/compliance/macr")
+def macr(request: Request, year: Annotated[int, Query(ge=2025, le=2100)],
+         bill: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    """Material-assistance cost ratio of a bill of materials (the JSON bill template), with
+    its audit trail."""
+    try:
+        bom = Bom.model_validate({**bill, "file": "request body"})
+    except ValueError as exc:
+        raise ImportFailed([FileProblem("request body", None, None, str(exc))]) from None
+    try:
+        result, suppliers = compliance_service.check_macr(_store(request).load(), bom, year)
+    except ValueError as exc:
+        raise _refuse(exc) from None
+    return macr_audit(result, bom, suppliers.resolved)
+
+
+@router.get("/minerals")
+def minerals(as_of: IsoDate, name: Annotated[str | None, Query(max_length=80)] = None,
+             ) -> dict[str, Any]:
+    """Critical-mineral lists in force on a date, or whether one name is on them."""
+    day = _date(as_of, "as_of")
+    if name is not None:
+        return {"as_of": day.isoformat(), "name": name, "lists": [
+            {"list": m.edition.id, "listed": m.listed, "matched": m.matched,
+             "citation": m.edition.citation, "confidence": m.edition.confidence.value}
+            for m in is_critical(name, day)]}
+    return {"as_of": day.isoformat(), "lists": [
+        {"list": f.edition.id, "citation": f.edition.citation,
+         "confidence": f.edition.confidence.value, "names": sorted(f.names)}
+        for f in minerals_on(day)]}
