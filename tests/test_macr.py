@@ -272,3 +272,17 @@ def test_audit_to_a_missing_folder_is_refused(tmp_path: Path) -> None:
                                  f"sqlite:///{tmp_path / 'a.db'}", "--audit",
                                  str(tmp_path / "nowhere" / "a.xlsx")])
     assert isinstance(result.exception, Failed)
+
+
+def test_audit_workbook_keeps_bill_text_as_text(tmp_path: Path) -> None:
+    from bmtc.compliance.audit import macr_audit, write_audit_excel
+
+    hostile = Bom(product=Product(id="p", name="=HYPERLINK(\"http://x\")", type="battery_cell"),
+                  components=(Component(line="1", description="=1+1", direct_cost=1.0,
+                                        supplier="ok"),))
+    path = tmp_path / "audit.xlsx"
+    write_audit_excel(macr_audit(macr(hostile, 2026, STATUSES), hostile, {}), path)
+    book = load_workbook(path)
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row
+             if isinstance(c.value, str) and "1+1" in c.value]
+    assert cells and all(c.data_type == "s" and c.value.startswith("'") for c in cells)

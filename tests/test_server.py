@@ -100,3 +100,21 @@ def test_openapi_schema_holds(case: Any) -> None:
     # allows can still name nothing and be refused with a problem document: that is correct,
     # so only the positive-data check is left out.
     case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance])
+
+
+def test_oversized_bodies_are_refused_before_parsing(client: TestClient) -> None:
+    from bmtc.server.limits import MAX_BODY_BYTES
+
+    big = b"{" + b" " * (MAX_BODY_BYTES + 10) + b"}"
+    response = client.post("/api/v1/compliance/macr", params={"year": 2026}, content=big,
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(MAX_BODY_BYTES // 65536 + 2):
+            yield b" " * 65536
+
+    streamed = client.post("/api/v1/compliance/macr", params={"year": 2026}, content=chunks(),
+                           headers={"content-type": "application/json"})
+    assert streamed.status_code == 413

@@ -12,6 +12,7 @@ from typing import Any
 from bmtc.compliance.bom import Bom
 from bmtc.compliance.macr import MacrResult
 from bmtc.compliance.schedule import Dated
+from bmtc.io.writers import append_text_row, neutralize
 
 
 def rule_rows(rows: Sequence[Dated]) -> list[dict[str, Any]]:
@@ -68,14 +69,19 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _row(sheet: Any, values: list[Any]) -> None:
+    # Bill text is the user's: a description beginning "=" must stay text, not a formula.
+    append_text_row(sheet, [neutralize(_cell(v)) for v in values])
+
+
 def _table(sheet: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     if not rows:
-        sheet.append(["(none)"])
+        _row(sheet, ["(none)"])
         return
     header = list(rows[0])
-    sheet.append(header)
+    _row(sheet, header)
     for row in rows:
-        sheet.append([_cell(row.get(key)) for key in header])
+        _row(sheet, [row.get(key) for key in header])
     sheet.freeze_panes = "A2"
 
 
@@ -87,17 +93,17 @@ def write_audit_excel(audit: Mapping[str, Any], path: Path) -> None:
     summary = book.active
     summary.title = "Summary"
     for key in ("calculation", "generated", "bill", "year", "testing_date", "series"):
-        summary.append([key, _cell(audit.get(key))])
+        _row(summary, [key, audit.get(key)])
     for key, value in audit["summary"].items():
-        summary.append([key, _cell(value)])
-    summary.append(["sensitivity", audit["sensitivity"]["explanation"]])
-    summary.append(["lines that would flip the verdict", _cell(audit["sensitivity"]["lines"])])
+        _row(summary, [key, value])
+    _row(summary, ["sensitivity", audit["sensitivity"]["explanation"]])
+    _row(summary, ["lines that would flip the verdict", audit["sensitivity"]["lines"]])
     _table(book.create_sheet("Lines"), audit["lines"])
     _table(book.create_sheet("Rules"), audit["rules"])
     product = book.create_sheet("Product")
     for key, value in audit["product"].items():
-        product.append([key, _cell(value)])
+        _row(product, [key, value])
     notes = book.create_sheet("Notes")
     for note in audit["notes"] or ["(none)"]:
-        notes.append([note])
+        _row(notes, [note])
     book.save(path)

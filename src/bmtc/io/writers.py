@@ -91,17 +91,17 @@ def write_excel(dataset: Dataset, path: Path) -> None:
     info_sheet = workbook.active
     info_sheet.title = "dataset"
     for key, value in _info(dataset).items():
-        _append(info_sheet, [key, str(value)])
+        append_text_row(info_sheet, [key, str(value)])
     for table, rows in table_rows(dataset).items():
         sheet = workbook.create_sheet(table)
-        _append(sheet, COLUMNS[table])
+        append_text_row(sheet, COLUMNS[table])
         for row in rows:
-            _append(sheet, [flat_cell(row[c]) for c in COLUMNS[table]])
+            append_text_row(sheet, [flat_cell(row[c]) for c in COLUMNS[table]])
         sheet.freeze_panes = "A2"
     workbook.save(path)
 
 
-def _append(sheet: Any, values: list[Any]) -> None:
+def append_text_row(sheet: Any, values: list[Any]) -> None:
     sheet.append(values)
     # openpyxl takes text starting with '=' for a formula; keep every text cell as text.
     for cell in sheet[sheet.max_row]:

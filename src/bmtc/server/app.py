@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from bmtc.server import problems
+from bmtc.server.limits import BodyLimit
 from bmtc.server.routes import router
 from bmtc.service import initialise
 from bmtc.store.store import Store
@@ -45,6 +46,7 @@ def create_app(url: str | None = None) -> FastAPI:
                               "supply chain: atlas, screening, analytics and compliance.")
     problems.install(app)
     app.include_router(router)
+    app.add_middleware(BodyLimit)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -96,5 +96,6 @@ def install(app: FastAPI) -> None:
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": text}
-    for status, text in ((400, "Malformed request"), (404, "Not found"), (422, "Invalid request"))
+    for status, text in ((400, "Malformed request"), (404, "Not found"),
+                         (413, "Request body too large"), (422, "Invalid request"))
 }
