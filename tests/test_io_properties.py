@@ -216,17 +216,17 @@ def test_arbitrary_excel_sheets_never_write_partially(seeded_store: Store,
     from openpyxl import Workbook
     from openpyxl.utils.exceptions import IllegalCharacterError
 
-    from bmtc.io.writers import _append
+    from bmtc.io.writers import append_text_row
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "facilities"
-    _append(sheet, ["facility_id", "name", "operator_name", "stage", "country", "status"])
+    append_text_row(sheet, ["facility_id", "name", "operator_name", "stage", "country", "status"])
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "book.xlsx"
         try:
             for row in cells:
-                _append(sheet, row)
+                append_text_row(sheet, row)
             workbook.save(path)
         except IllegalCharacterError:  # such a workbook cannot exist; nothing to import
             return

@@ -402,7 +402,13 @@ def vocab(as_json: JsonOption = False) -> None:
 
 
 # Registers the screening commands on `app`; imported here, after `app` exists.
-from bmtc import cli_analysis, cli_compliance, cli_screening, cli_server  # noqa: E402, F401
+from bmtc import (  # noqa: E402, F401
+    cli_accounts,
+    cli_analysis,
+    cli_compliance,
+    cli_screening,
+    cli_server,
+)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from bmtc.server import problems
+from bmtc.server import auth, problems
 from bmtc.server.limits import BodyLimit
 from bmtc.server.routes import router
 from bmtc.service import initialise
@@ -45,6 +45,7 @@ def create_app(url: str | None = None) -> FastAPI:
                   description="Evidence engine for the North American battery-materials "
                               "supply chain: atlas, screening, analytics and compliance.")
     problems.install(app)
+    auth.install(app)
     app.include_router(router)
     app.add_middleware(BodyLimit)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Float,
@@ -201,4 +202,55 @@ changes = Table(
     Column("source_id", String(16), ForeignKey("sources.id")),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Index("ix_changes_entity", "entity_type", "entity_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    # Stored lower-cased, so uniqueness is case-insensitive on every backend.
+    Column("email", String(254), nullable=False, unique=True),
+    Column("display_name", Text),
+    Column("role", String(16), nullable=False),
+    # Deliberately no foreign key: an atlas re-import may replace organizations.
+    Column("organization_id", String(120)),
+    Column("password_hash", Text, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("role IN ('public', 'member', 'analyst', 'admin')", name="ck_users_role"),
+    CheckConstraint("role <> 'member' OR organization_id IS NOT NULL",
+                    name="ck_users_member_org"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False),
+    # SHA-256 of the secret: the secret itself is shown once and never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(8), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
+    Index("ix_api_tokens_user", "user_id"),
+    Index("ix_api_tokens_prefix", "prefix"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("entity", String(24), nullable=False),
+    Column("entity_id", String(120), nullable=False),
+    Column("before", Text),
+    Column("after", Text),
+    Index("ix_audit_log_entity", "entity", "entity_id"),
+    Index("ix_audit_log_at", "at"),
 )
