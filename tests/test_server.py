@@ -118,3 +118,28 @@ def test_oversized_bodies_are_refused_before_parsing(client: TestClient) -> None
     streamed = client.post("/api/v1/compliance/macr", params={"year": 2026}, content=chunks(),
                            headers={"content-type": "application/json"})
     assert streamed.status_code == 413
+
+
+def test_roles_guard_the_audit_log(client: TestClient) -> None:
+    from bmtc.accounts.store import AccountStore
+
+    accounts = AccountStore(client.app.state.store.engine)  # type: ignore[attr-defined]
+    accounts.add_user("admin@example.org", "a long admin password", role="admin")
+    accounts.add_user("member@example.org", "a long member password", role="member",
+                      organization_id="ultium-cells")
+    admin = accounts.create_token("admin@example.org", scopes=("read", "admin")).secret
+    member = accounts.create_token("member@example.org", scopes=("read",)).secret
+    assert client.get("/api/v1/me").json()["role"] == "public"
+    anonymous = client.get("/api/v1/admin/audit")
+    assert anonymous.status_code == 401 and "Bearer" in anonymous.headers["www-authenticate"]
+    refused = client.get("/api/v1/admin/audit", headers={"Authorization": f"Bearer {member}"})
+    assert refused.status_code == 403
+    log = client.get("/api/v1/admin/audit", headers={"Authorization": f"Bearer {admin}"})
+    assert log.status_code == 200
+    actions = {e["action"] for e in log.json()["items"]}
+    assert {"user.add", "token.create"} <= actions
+    assert all(admin not in json.dumps(e) for e in log.json()["items"])
+    who = client.get("/api/v1/me", headers={"Authorization": f"Bearer {member}"}).json()
+    assert who["role"] == "member" and who["organization_id"] == "ultium-cells"
+    forged = client.get("/api/v1/me", headers={"Authorization": "Bearer bmtc_forged"})
+    assert forged.status_code == 401

@@ -8,7 +8,7 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 
 from bmtc import analytics_service, compliance_service
 from bmtc.analysis.bound import explain
@@ -22,12 +22,22 @@ from bmtc.io.problems import ImportFailed
 from bmtc.io.problems import Problem as FileProblem
 from bmtc.screening.rules import bundled_rule_sets
 from bmtc.screening_service import NotFound, screen_party
+from bmtc.server.auth import (
+    AUTH_RESPONSES,
+    CurrentPrincipal,
+    RateLimiter,
+    rate_limit,
+    require,
+)
 from bmtc.server.models import FacilityOut, Meta, OrganizationOut, Page
 from bmtc.server.problems import PROBLEM_RESPONSES, ApiError, not_found
 from bmtc.store.queries import FacilityFilter
 from bmtc.store.store import Store
 
-router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/api/v1", responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES})
+# Engines that solve LPs or screen the whole registry are rationed per client.
+_EXPENSIVE = RateLimiter(rate=2.0, burst=20)
+Expensive = [Depends(rate_limit(_EXPENSIVE))]
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=500)]
 # Dates travel as ISO text only: lax parsing would read "0" as a Unix timestamp.
@@ -130,7 +140,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-@router.get("/screening/{party}")
+@router.get("/screening/{party}", dependencies=Expensive)
 def screening(request: Request, party: str,
               ruleset: Literal["feoc-doe-2024", "pfe-2025"] = "feoc-doe-2024",
               as_of: IsoDate | None = None,
@@ -150,7 +160,7 @@ def screening(request: Request, party: str,
     return result
 
 
-@router.get("/analytics/gap")
+@router.get("/analytics/gap", dependencies=Expensive)
 def gap(request: Request, scenario: Annotated[str | None, Query(max_length=80)] = None,
         year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> dict[str, Any]:
     """Demand in tonnes at every stage against capacity, for a bundled scenario or preset."""
@@ -172,7 +182,7 @@ def _bundled_names() -> set[str]:
     return set(bundled_scenarios()) | set(analytics_service.preset_ids())
 
 
-@router.get("/analytics/network")
+@router.get("/analytics/network", dependencies=Expensive)
 def network(request: Request, year: Annotated[int, Query(ge=2000, le=2100)],
             sourcing: Literal["na", "non-feoc", "allied"] = "na") -> dict[str, Any]:
     """The most cell GWh North America can make in a year under a sourcing policy."""
@@ -190,7 +200,7 @@ def network(request: Request, year: Annotated[int, Query(ge=2000, le=2100)],
             "binding_stages": json.loads(bound.stages.to_json(orient="records"))}
 
 
-@router.post("/compliance/macr")
+@router.post("/compliance/macr", dependencies=Expensive)
 def macr(request: Request, year: Annotated[int, Query(ge=2025, le=2100)],
          bill: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     """Material-assistance cost ratio of a bill of materials (the JSON bill template), with
@@ -220,3 +230,25 @@ def minerals(as_of: IsoDate, name: Annotated[str | None, Query(max_length=80)] =
         {"list": f.edition.id, "citation": f.edition.citation,
          "confidence": f.edition.confidence.value, "names": sorted(f.names)}
         for f in minerals_on(day)]}
+
+
+@router.get("/me")
+def me(principal: CurrentPrincipal) -> dict[str, Any]:
+    """Who the request is acting as: role, organization and token scopes."""
+    return {"user_id": principal.user_id, "role": principal.role,
+            "organization_id": principal.organization_id,
+            "scopes": sorted(principal.scopes)}
+
+
+@router.get("/admin/audit", dependencies=[Depends(require("admin", scope="admin"))])
+def audit_log(request: Request, entity: Annotated[str | None, Query(max_length=40)] = None,
+              entity_id: Annotated[str | None, Query(max_length=120)] = None,
+              page: PageNumber = 1, page_size: PageSize = 50) -> dict[str, Any]:
+    """Every recorded write (who, when, what, before and after); administrators only."""
+    from bmtc.accounts.store import AccountStore
+
+    entries = AccountStore(_store(request).engine).audit_entries(entity, entity_id)
+    rows = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+             "entity": e.entity, "entity_id": e.entity_id, "before": e.before,
+             "after": e.after} for e in reversed(entries)]
+    return _page(rows, page, page_size)
