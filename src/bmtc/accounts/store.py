@@ -113,7 +113,7 @@ def _dump(value: dict[str, object] | None) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def _audit(conn: Connection, *, actor: str, action: str, entity: str, entity_id: str,
+def record_audit(conn: Connection, *, actor: str, action: str, entity: str, entity_id: str,
            before: dict[str, object] | None, after: dict[str, object] | None,
            at: datetime) -> None:
     conn.execute(audit_log.insert().values(
@@ -171,7 +171,7 @@ class AccountStore:
                     role=user.role, organization_id=user.organization_id,
                     password_hash=password_hash, disabled=False, created_at=now,
                     updated_at=now))
-                _audit(conn, actor=actor, action="user.add", entity="user", entity_id=user.id,
+                record_audit(conn, actor=actor, action="user.add", entity="user", entity_id=user.id,
                        before=None, after=_user_snapshot(user), at=now)
         except IntegrityError:
             # Lost a race with a concurrent insert of the same address.
@@ -201,7 +201,7 @@ class AccountStore:
             now = _now()
             conn.execute(update(users).where(users.c.id == before.id).values(
                 password_hash=password_hash, updated_at=now))
-            _audit(conn, actor=actor, action="user.set_password", entity="user",
+            record_audit(conn, actor=actor, action="user.set_password", entity="user",
                    entity_id=before.id, before=_user_snapshot(before),
                    after={**_user_snapshot(before), "password_changed": True}, at=now)
             return replace(before, updated_at=now)
@@ -237,7 +237,7 @@ class AccountStore:
                 users.c.id == user.id, users.c.password_hash == old_hash).values(
                 password_hash=new_hash)).rowcount
             if changed:
-                _audit(conn, actor=user.id, action="user.rehash_password", entity="user",
+                record_audit(conn, actor=user.id, action="user.rehash_password", entity="user",
                        entity_id=user.id, before=_user_snapshot(user),
                        after={**_user_snapshot(user), "password_rehashed": True}, at=_now())
 
@@ -250,7 +250,7 @@ class AccountStore:
             conn.execute(update(users).where(users.c.id == before.id).values(
                 disabled=disabled, updated_at=now))
             after = replace(before, disabled=disabled, updated_at=now)
-            _audit(conn, actor=actor, action="user.disable" if disabled else "user.enable",
+            record_audit(conn, actor=actor, action="user.disable" if disabled else "user.enable",
                    entity="user", entity_id=before.id, before=_user_snapshot(before),
                    after=_user_snapshot(after), at=now)
             return after
@@ -290,7 +290,7 @@ class AccountStore:
                 id=token.id, user_id=token.user_id, token_hash=hash_secret(secret),
                 prefix=token.prefix, scopes=" ".join(token.scopes), created_at=now,
                 expires_at=token.expires_at))
-            _audit(conn, actor=actor, action="token.create", entity="api_token",
+            record_audit(conn, actor=actor, action="token.create", entity="api_token",
                    entity_id=token.id, before=None, after=_token_snapshot(token), at=now)
         return NewToken(token=token, secret=secret)
 
@@ -326,7 +326,7 @@ class AccountStore:
             conn.execute(update(api_tokens).where(api_tokens.c.id == before.id).values(
                 revoked_at=now))
             after = replace(before, revoked_at=now)
-            _audit(conn, actor=actor, action="token.revoke", entity="api_token",
+            record_audit(conn, actor=actor, action="token.revoke", entity="api_token",
                    entity_id=before.id, before=_token_snapshot(before),
                    after=_token_snapshot(after), at=now)
             return after

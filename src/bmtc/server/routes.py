@@ -20,11 +20,13 @@ from bmtc.compliance.policy import is_critical, minerals_on
 from bmtc.domain.vocab import Stage, Status
 from bmtc.io.problems import ImportFailed
 from bmtc.io.problems import Problem as FileProblem
+from bmtc.pooling.submissions import Forbidden, SubmissionIn, SubmissionStore, Viewer
 from bmtc.screening.rules import bundled_rule_sets
 from bmtc.screening_service import NotFound, screen_party
 from bmtc.server.auth import (
     AUTH_RESPONSES,
     CurrentPrincipal,
+    Principal,
     RateLimiter,
     rate_limit,
     require,
@@ -252,3 +254,53 @@ def audit_log(request: Request, entity: Annotated[str | None, Query(max_length=4
              "entity": e.entity, "entity_id": e.entity_id, "before": e.before,
              "after": e.after} for e in reversed(entries)]
     return _page(rows, page, page_size)
+
+
+def _viewer(principal: Principal) -> Viewer:
+    return Viewer(principal.user_id, principal.role, principal.organization_id)
+
+
+@router.post("/submissions", status_code=201,
+             dependencies=[Depends(require("member", scope="submit"))])
+def submit(request: Request, principal: CurrentPrincipal,
+           rows: Annotated[list[SubmissionIn], Body(max_length=1000)]) -> dict[str, Any]:
+    """Submit confidential figures (members, for facilities their organization operates or
+    holds). Each row replaces the member's earlier value for the same key."""
+    store = SubmissionStore(_store(request).engine, _viewer(principal))
+    try:
+        ids = store.submit(rows)
+    except Forbidden as exc:
+        raise ApiError(403, "forbidden", "Not allowed", str(exc)) from None
+    except LookupError as exc:
+        raise ApiError(422, "not-applicable", "The request cannot be answered",
+                       str(exc.args[0])) from None
+    return {"ids": ids}
+
+
+@router.get("/submissions", dependencies=[Depends(require("member"))])
+def submissions_raw(request: Request, principal: CurrentPrincipal,
+                    page: PageNumber = 1, page_size: PageSize = 50) -> dict[str, Any]:
+    """Raw submitted figures: a member sees its organization's, an administrator all."""
+    try:
+        rows = SubmissionStore(_store(request).engine, _viewer(principal)).raw()
+    except Forbidden as exc:
+        raise ApiError(403, "forbidden", "Not allowed", str(exc)) from None
+    plain: list[dict[str, Any]] = json.loads(json.dumps(rows, default=str))
+    return _page(plain, page, page_size)
+
+
+@router.get("/pooled")
+def pooled(request: Request, metric: Literal["capacity", "production"],
+           period: Annotated[str, Query(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")],
+           stage: Stage) -> dict[str, Any]:
+    """Members' pooled figures by country with a total, after disclosure control: a cell
+    that could reveal one member's figure is shown as suppressed, with the reason only."""
+    store = SubmissionStore(_store(request).engine, Viewer(None, "public", None))
+    try:
+        publication, unit = store.pooled(metric, period, stage.value)
+    except ValueError as exc:
+        raise _refuse(exc) from None
+    cells = [{"country": key[0], "value": cell.value, "suppressed": cell.value is None,
+              "reason": cell.reason} for key, cell in publication.cells.items()]
+    return {"metric": metric, "period": period, "stage": stage.value, "unit": unit,
+            "cells": cells}

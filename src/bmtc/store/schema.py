@@ -254,3 +254,23 @@ audit_log = Table(
     Index("ix_audit_log_entity", "entity", "entity_id"),
     Index("ix_audit_log_at", "at"),
 )
+
+# Confidential member figures: one row per value; a correction supersedes the row it replaces
+# (superseded_at), so nothing submitted is ever lost.
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organization_id", String(120), nullable=False),
+    Column("facility_id", String(120), ForeignKey("facilities.id"), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("metric", String(24), nullable=False),
+    Column("country", String(2)),
+    Column("value", Float, nullable=False),
+    Column("unit", String(24), nullable=False),
+    Column("submitted_by", String(32), ForeignKey("users.id"), nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("superseded_at", DateTime(timezone=True)),
+    Index("ix_submissions_cell", "metric", "period"),
+    Index("ix_submissions_org", "organization_id"),
+)

@@ -1,0 +1,108 @@
+"""Confidential member submissions through the API: who may write and read raw figures, and
+what the public pooled table reveals (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bmtc.accounts.store import AccountStore
+from bmtc.server.app import create_app
+
+# Member organization -> (its cell facility, country, capacity it submits in GWh/yr).
+MEMBERS = {
+    "ultium-cells": ("ultium-cells-warren", 40.0),
+    "panasonic-energy": ("panasonic-energy-nevada", 38.0),
+    "sk-battery-america": ("sk-battery-america-commerce", 20.0),
+    "tesla": ("tesla-nevada-lfp-cells", 9.0),
+    "nextstar-energy": ("nextstar-energy-windsor", 45.0),  # alone in Canada
+}
+
+
+@pytest.fixture
+def api(store_url: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    with TestClient(create_app(store_url)) as client:
+        accounts = AccountStore(client.app.state.store.engine)  # type: ignore[attr-defined]
+        tokens: dict[str, str] = {}
+        for org in MEMBERS:
+            email = f"{org}@example.org"
+            accounts.add_user(email, "a long enough password", role="member",
+                              organization_id=org)
+            tokens[org] = accounts.create_token(email, scopes=("read", "submit")).secret
+        for role in ("admin", "analyst"):
+            accounts.add_user(f"{role}@example.org", "a long enough password", role=role)
+            scopes = ("read", "admin") if role == "admin" else ("read",)
+            tokens[role] = accounts.create_token(f"{role}@example.org", scopes=scopes).secret
+        yield client, tokens
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def submit_all(client: TestClient, tokens: dict[str, str]) -> None:
+    for org, (facility, value) in MEMBERS.items():
+        response = client.post("/api/v1/submissions", headers=auth(tokens[org]), json=[
+            {"facility_id": facility, "period": "2026", "metric": "capacity",
+             "value": value, "unit": "GWh/yr"}])
+        assert response.status_code == 201, response.text
+
+
+def test_members_submit_only_for_their_own_facilities(
+        api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    row = {"facility_id": "panasonic-energy-nevada", "period": "2026", "metric": "capacity",
+           "value": 1.0, "unit": "GWh/yr"}
+    other = client.post("/api/v1/submissions", headers=auth(tokens["ultium-cells"]),
+                        json=[row])
+    assert other.status_code == 403
+    assert client.post("/api/v1/submissions", json=[row]).status_code == 401
+    analyst = client.post("/api/v1/submissions", headers=auth(tokens["analyst"]), json=[row])
+    assert analyst.status_code == 403
+
+
+def test_raw_figures_are_seen_only_by_their_owner_and_admins(
+        api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    submit_all(client, tokens)
+    own = client.get("/api/v1/submissions", headers=auth(tokens["tesla"])).json()["items"]
+    assert {r["organization_id"] for r in own} == {"tesla"}
+    everything = client.get("/api/v1/submissions", headers=auth(tokens["admin"])).json()
+    assert everything["total"] == len(MEMBERS)
+    assert client.get("/api/v1/submissions", headers=auth(tokens["analyst"])).status_code \
+        == 403
+    assert client.get("/api/v1/submissions").status_code == 401
+    # A correction replaces the earlier figure; the earlier one is kept, superseded.
+    client.post("/api/v1/submissions", headers=auth(tokens["tesla"]), json=[
+        {"facility_id": "tesla-nevada-lfp-cells", "period": "2026", "metric": "capacity",
+         "value": 10.0, "unit": "GWh/yr"}])
+    current = client.get("/api/v1/submissions", headers=auth(tokens["tesla"])).json()["items"]
+    assert [r["value"] for r in current] == [10.0]
+    log = client.get("/api/v1/admin/audit", params={"entity": "submission"},
+                     headers=auth(tokens["admin"])).json()["items"]
+    assert len(log) == len(MEMBERS) + 1
+    assert all("value" not in (entry["after"] or {}) for entry in log)
+
+
+def test_pooled_table_hides_what_could_be_derived(
+        api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    submit_all(client, tokens)
+    table = client.get("/api/v1/pooled", params={"metric": "capacity", "period": "2026",
+                                                 "stage": "cell"}).json()
+    cells = {c["country"]: c for c in table["cells"]}
+    assert table["unit"] == "GWh/yr"
+    # Canada has one contributor: suppressed, with the reason category only.
+    assert cells["CA"]["suppressed"] and cells["CA"]["value"] is None
+    assert cells["CA"]["reason"] == "suppressed: confidential"
+    # Its value must not follow from the total minus the published cells.
+    published = {k: c["value"] for k, c in cells.items() if not c["suppressed"]}
+    assert not ({"Total", "US"} <= set(published))
+    revealed = [v for v in published.values() if v in {45.0}]
+    assert not revealed
+    anyone = client.get("/api/v1/pooled", params={"metric": "capacity", "period": "2026",
+                                                  "stage": "cell"},
+                        headers=auth(tokens["tesla"])).json()
+    assert anyone == table  # members see the same public table as everyone else
