@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from bmtc.io.problems import ImportFailed
 
@@ -82,9 +83,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # Headers such as Allow on a 405 belong to the answer (RFC 9110).
+        # Headers such as Allow on a 405 belong to the answer (RFC 9110). Starlette lists
+        # the methods of the first route it matched; a path served by several routes (GET
+        # and POST on one collection) must list them all.
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed(request))
         return _respond(request, exc.status_code, "http-" + str(exc.status_code),
-                        str(exc.detail), None, headers=dict(exc.headers or {}))
+                        str(exc.detail), None, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -92,6 +98,15 @@ def install(app: FastAPI) -> None:
         log.exception("unhandled error on %s", request.url.path)
         return _respond(request, 500, "internal-error", "Internal server error",
                         "the error was logged")
+
+
+def _allowed(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _child = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
