@@ -18,6 +18,9 @@ from bmtc.server.app import create_app
 
 BILL = json.loads((Path(__file__).parents[1] / "docs" / "templates" / "compliance"
                    / "module-45x.json").read_text(encoding="utf-8"))
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TEMPLATE = (Path(__file__).parents[1] / "docs" / "templates" / "pooling"
+            / "submissions.xlsx").read_bytes()
 OWN = {"facility_id": "ultium-cells-warren", "period": "2026", "metric": "capacity",
        "value": 40.0, "unit": "GWh/yr"}
 OTHER = {**OWN, "facility_id": "panasonic-energy-nevada"}
@@ -44,6 +47,9 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, int]]] = [
      {"public": 401, "member": 201, "analyst": 403, "admin": 403}),
     ("POST", "/api/v1/submissions", {"json": [OTHER]},
      {"public": 401, "member": 403, "analyst": 403, "admin": 403}),
+    ("POST", "/api/v1/submissions/excel",
+     {"content": TEMPLATE, "headers": {"content-type": XLSX}},
+     {"public": 401, "member": 201, "analyst": 403, "admin": 403}),
     ("GET", "/api/v1/submissions", {},
      {"public": 401, "member": 200, "analyst": 403, "admin": 200}),
     ("GET", "/api/v1/pooled", {"params": {"metric": "capacity", "period": "2026",
@@ -87,8 +93,10 @@ def test_access(world: tuple[TestClient, dict[str, str]], caller: str, method: s
     if "path" in request_:
         url = path[:path.index("{")] + request_["path"]
     headers = {"Authorization": f"Bearer {tokens[caller]}"} if caller in tokens else {}
+    headers.update(request_.get("headers", {}))
     response = client.request(method, url, params=request_.get("params"),
-                              json=request_.get("json"), headers=headers)
+                              json=request_.get("json"), content=request_.get("content"),
+                              headers=headers)
     assert response.status_code == expected[caller], response.text
     if response.status_code >= 400:
         assert response.headers["content-type"] == "application/problem+json"

@@ -4,9 +4,11 @@ what the public pooled table reveals (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import Workbook
 
 from bmtc.accounts.store import AccountStore
 from bmtc.server.app import create_app
@@ -106,3 +108,34 @@ def test_pooled_table_hides_what_could_be_derived(
                                                   "stage": "cell"},
                         headers=auth(tokens["tesla"])).json()
     assert anyone == table  # members see the same public table as everyone else
+
+
+def test_excel_template_upload(api: tuple[TestClient, dict[str, str]],
+                               tmp_path: Path) -> None:
+    client, tokens = api
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    headers = {**auth(tokens["ultium-cells"]), "content-type": xlsx}
+    template = (Path(__file__).parents[1] / "docs" / "templates" / "pooling"
+                / "submissions.xlsx").read_bytes()
+    accepted = client.post("/api/v1/submissions/excel", content=template, headers=headers)
+    assert accepted.status_code == 201, accepted.text
+    assert len(accepted.json()["ids"]) == 3
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "submissions"
+    sheet.append(["facility_id", "period", "metric", "country", "value", "unit"])
+    sheet.append(["ultium-cells-warren", "2026", "capacity", None, 40, "GWh/yr"])
+    sheet.append(["ultium-cells-warren", "2026", "output", None, -1, "GWh/yr"])
+    path = tmp_path / "bad.xlsx"
+    book.save(path)
+    refused = client.post("/api/v1/submissions/excel", content=path.read_bytes(),
+                          headers=headers)
+    assert refused.status_code == 422
+    located = {(e["loc"][1], e["loc"][2]) for e in refused.json()["errors"]}
+    assert ("3", "metric") in located and ("3", "value") in located
+    # Nothing of the refused workbook was stored: all rows or none.
+    rows = client.get("/api/v1/submissions", headers=auth(tokens["ultium-cells"])).json()
+    assert rows["total"] == 3
+    garbage = client.post("/api/v1/submissions/excel", content=b"not a workbook",
+                          headers=headers)
+    assert garbage.status_code == 422

@@ -156,3 +156,49 @@ class SubmissionStore:
             cells.setdefault((row.country,), []).append((row.organization_id, row.value))
         table = Table.build([countries], cells)
         return publish(table, load_rules()), units[0] if units else ""
+
+
+SHEET = "submissions"
+TEMPLATE_COLUMNS = ("facility_id", "period", "metric", "country", "value", "unit")
+
+
+def rows_from_workbook(data: bytes, file: str = "upload.xlsx") -> list[SubmissionIn]:
+    """Rows of the `submissions` sheet of an Excel template, all or nothing; each problem
+    names the sheet row and column."""
+    import io
+
+    from pydantic import ValidationError
+    from python_calamine import CalamineWorkbook
+
+    from bmtc.io.problems import ImportFailed, Problem
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own types for corrupt files
+        raise ImportFailed([Problem(file, None, None,
+                                    f"is not a readable Excel workbook: {exc}")]) from None
+    if SHEET not in book.sheet_names:
+        raise ImportFailed([Problem(file, None, None, f"has no sheet {SHEET!r}")])
+    table = book.get_sheet_by_name(SHEET).to_python(skip_empty_area=False)
+    if not table:
+        raise ImportFailed([Problem(file, None, None, "the sheet is empty")])
+    header = [str(c).strip().lower() for c in table[0]]
+    missing = [c for c in TEMPLATE_COLUMNS if c not in header and c != "country"]
+    if missing:
+        raise ImportFailed([Problem(file, 1, None, "missing columns: " + ", ".join(missing))])
+    rows, problems = [], []
+    for number, cells in enumerate(table[1:], start=2):
+        values = {h: c for h, c in zip(header, cells, strict=False)
+                  if h in TEMPLATE_COLUMNS and c not in ("", None)}
+        if not values:
+            continue
+        if isinstance(values.get("period"), float | int):
+            values["period"] = str(int(values["period"]))  # type: ignore[arg-type]
+        try:
+            rows.append(SubmissionIn.model_validate(values))
+        except ValidationError as exc:
+            problems += [Problem(file, number, ".".join(str(p) for p in e["loc"]) or None,
+                                 e["msg"], SHEET) for e in exc.errors()]
+    if problems:
+        raise ImportFailed(problems)
+    return rows

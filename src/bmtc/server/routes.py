@@ -20,7 +20,13 @@ from bmtc.compliance.policy import is_critical, minerals_on
 from bmtc.domain.vocab import Stage, Status
 from bmtc.io.problems import ImportFailed
 from bmtc.io.problems import Problem as FileProblem
-from bmtc.pooling.submissions import Forbidden, SubmissionIn, SubmissionStore, Viewer
+from bmtc.pooling.submissions import (
+    Forbidden,
+    SubmissionIn,
+    SubmissionStore,
+    Viewer,
+    rows_from_workbook,
+)
 from bmtc.screening.rules import bundled_rule_sets
 from bmtc.screening_service import NotFound, screen_party
 from bmtc.server.auth import (
@@ -37,6 +43,7 @@ from bmtc.store.queries import FacilityFilter
 from bmtc.store.store import Store
 
 router = APIRouter(prefix="/api/v1", responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES})
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Engines that solve LPs or screen the whole registry are rationed per client.
 _EXPENSIVE = RateLimiter(rate=2.0, burst=20)
 Expensive = [Depends(rate_limit(_EXPENSIVE))]
@@ -304,3 +311,22 @@ def pooled(request: Request, metric: Literal["capacity", "production"],
               "reason": cell.reason} for key, cell in publication.cells.items()]
     return {"metric": metric, "period": period, "stage": stage.value, "unit": unit,
             "cells": cells}
+
+
+@router.post("/submissions/excel", status_code=201,
+             dependencies=[Depends(require("member", scope="submit"))],
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+async def submit_excel(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    """Submit figures from the Excel template (sheet `submissions`: facility_id, period,
+    metric, country, value, unit); all rows or none."""
+    rows = rows_from_workbook(await request.body())
+    store = SubmissionStore(_store(request).engine, _viewer(principal))
+    try:
+        ids = store.submit(rows)
+    except Forbidden as exc:
+        raise ApiError(403, "forbidden", "Not allowed", str(exc)) from None
+    except LookupError as exc:
+        raise ApiError(422, "not-applicable", "The request cannot be answered",
+                       str(exc.args[0])) from None
+    return {"ids": ids}
