@@ -2,7 +2,8 @@
 
 An attacker knows every released cell exactly, that no cell is negative, and that the table
 adds up along every dimension, margins and grand total included. A member knows more: its
-own contribution to every cell, so no hidden cell can hold less than that. The least and
+own contribution to every cell, so no hidden cell can hold less than that, and a cell it
+alone fills exactly. The least and
 greatest value a hidden cell can take under these constraints is the range the attacker can
 derive; differencing published totals, chained in any way, never does better than this LP.
 
@@ -36,7 +37,7 @@ from bmtc.pooling.disclosure import (
 )
 
 # Relative to the largest figure the attacker sees: below this a range is solver round-off.
-TOLERANCE = 1e-8
+TOLERANCE = 1e-9
 _UNBOUNDED = (highspy.HighsModelStatus.kUnbounded,
               highspy.HighsModelStatus.kUnboundedOrInfeasible)
 
@@ -161,7 +162,9 @@ def feasible_intervals(published: Publication,
 def reaches(attacker: Attacker, key: Key, value: float, need: float, side: int) -> bool:
     """Whether the attacker's range for the cell extends `need` beyond its true value on one
     side (1: above, -1: below)."""
-    slack = TOLERANCE * attacker.scale
+    # Round-off may excuse at most half the requirement: a contribution tiny beside the
+    # table is then over-protected (`cover` asks for a margin), never left exposed.
+    slack = min(TOLERANCE * attacker.scale, need / 2)
     if attacker.published.cells[key].value is not None:
         return need <= slack
     sense = highspy.ObjSense.kMaximize if side > 0 else highspy.ObjSense.kMinimize

@@ -50,7 +50,7 @@ class PRule(Rule):
 
 
 class Protection(Rule):
-    # Above 100% a member's own share would have to be hidden from itself: never satisfiable.
+    # Beyond 100% a lone contributor's cell could not be protected below: no cell is < 0.
     p: float = Field(default=10, gt=0, le=100)
 
 
