@@ -33,7 +33,8 @@ def _postgres_url(schema: str) -> str:
 def postgres_url() -> Iterator[str]:
     if not os.environ.get(PG_ENV):
         pytest.skip(f"{PG_ENV} is not set")
-    admin = create_engine(resolve_url(os.environ[PG_ENV]))
+    # Pre-ping: a test may restart the server, leaving pooled connections dead.
+    admin = create_engine(resolve_url(os.environ[PG_ENV]), pool_pre_ping=True)
     schema = f"bmtc_test_{uuid.uuid4().hex[:12]}"
     # Connection errors propagate: with the variable set, the server must be there.
     with admin.begin() as conn:

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -92,6 +93,15 @@ def install(app: FastAPI) -> None:
         return _respond(request, exc.status_code, "http-" + str(exc.status_code),
                         str(exc.detail), None, headers=headers)
 
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        # The database went away (a restart, a failover): nothing was committed, and the
+        # pool reconnects on the next request, so the client is told to retry.
+        log.warning("database unavailable on %s: %s", request.url.path, exc.orig)
+        return _respond(request, 503, "database-unavailable", "Database unavailable",
+                        "the request was not carried out; retry shortly",
+                        headers={"Retry-After": "1"})
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The cause goes to the log, never to the client.
@@ -112,5 +122,6 @@ def _allowed(request: Request) -> list[str]:
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": text}
     for status, text in ((400, "Malformed request"), (404, "Not found"),
-                         (413, "Request body too large"), (422, "Invalid request"))
+                         (413, "Request body too large"), (422, "Invalid request"),
+                         (503, "Database unavailable; retry"))
 }
