@@ -52,6 +52,9 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, int]]] = [
      {"public": 401, "member": 201, "analyst": 403, "admin": 403}),
     ("GET", "/api/v1/submissions", {},
      {"public": 401, "member": 200, "analyst": 403, "admin": 200}),
+    ("POST", "/api/v1/session", {"json": {"email": "nobody@example.org", "password": "x"}},
+     dict.fromkeys(CALLERS, 401)),
+    ("DELETE", "/api/v1/session", {}, dict.fromkeys(CALLERS, 204)),
     ("GET", "/api/v1/pooled", {"params": {"metric": "capacity", "period": "2026",
                                           "stage": "cell"}}, READ),
 ]

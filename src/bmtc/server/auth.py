@@ -13,6 +13,8 @@ ask for: `WWW-Authenticate: Bearer` on 401 (RFC 6750), `Retry-After` on 429 (RFC
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import threading
 import time
@@ -93,7 +95,7 @@ def current_principal(request: Request) -> Principal:
     header."""
     header = request.headers.get("authorization")
     if header is None:
-        return ANONYMOUS
+        return session_principal(request) or ANONYMOUS
     scheme, _, credentials = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         raise _unauthorized("use 'Authorization: Bearer <token>'", "invalid_request")
@@ -182,7 +184,8 @@ def _too_many(wait: float) -> AuthError:
 
 
 def _client(request: Request) -> str:
-    return "client:" + (request.client.host if request.client else "unknown")
+    # Buckets belong to one application: two apps in one process (tests, say) never share.
+    return f"{id(request.app)}:client:" + (request.client.host if request.client else "unknown")
 
 
 def rate_limit(limiter: RateLimiter, *,
@@ -202,9 +205,43 @@ def rate_limit(limiter: RateLimiter, *,
         return by_client
 
     def by_principal(request: Request, principal: CurrentPrincipal) -> None:
-        key = f"user:{principal.user_id}" if principal.user_id else _client(request)
+        key = (f"{id(request.app)}:user:{principal.user_id}" if principal.user_id
+               else _client(request))
         wait = limiter.hit(key)
         if wait:
             raise _too_many(wait)
 
     return by_principal
+
+
+# Browser sessions -------------------------------------------------------------------------
+# A session is an ordinary short-lived token kept in an HttpOnly cookie. Because a browser
+# sends cookies on cross-site requests too, every unsafe request authenticated by the cookie
+# must also carry X-CSRF-Token, a value derived from the secret that a page on another site
+# cannot read or compute.
+
+SESSION_COOKIE = "bmtc_session"
+CSRF_HEADER = "x-csrf-token"
+SESSION_HOURS = 8
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def csrf_token(secret: str) -> str:
+    return hashlib.sha256(f"csrf:{secret}".encode()).hexdigest()
+
+
+def session_principal(request: Request) -> Principal | None:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    resolved = _accounts(request).resolve_token(secret)
+    if resolved is None:
+        raise _unauthorized("the session has ended; sign in again", "invalid_token")
+    if request.method in UNSAFE and not hmac.compare_digest(
+            request.headers.get(CSRF_HEADER, ""), csrf_token(secret)):
+        raise AuthError(403, "csrf", "Cross-site request refused",
+                        f"a request signed in by cookie must send the {CSRF_HEADER} header "
+                        "given at sign-in")
+    user = resolved.user
+    return Principal(user_id=user.id, role=user.role, organization_id=user.organization_id,
+                     scopes=frozenset(resolved.scopes))

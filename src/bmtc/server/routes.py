@@ -5,12 +5,14 @@ documented model or a problem document; none of them computes anything itself.""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from bmtc import analytics_service, compliance_service
+from bmtc.accounts.store import AccountStore
 from bmtc.analysis.bound import explain
 from bmtc.analysis.scenario import ScenarioError
 from bmtc.analysis.sourcing import Sourcing
@@ -31,9 +33,12 @@ from bmtc.screening.rules import bundled_rule_sets
 from bmtc.screening_service import NotFound, screen_party
 from bmtc.server.auth import (
     AUTH_RESPONSES,
+    SESSION_COOKIE,
+    SESSION_HOURS,
     CurrentPrincipal,
     Principal,
     RateLimiter,
+    csrf_token,
     rate_limit,
     require,
 )
@@ -254,8 +259,6 @@ def audit_log(request: Request, entity: Annotated[str | None, Query(max_length=4
               entity_id: Annotated[str | None, Query(max_length=120)] = None,
               page: PageNumber = 1, page_size: PageSize = 50) -> dict[str, Any]:
     """Every recorded write (who, when, what, before and after); administrators only."""
-    from bmtc.accounts.store import AccountStore
-
     entries = AccountStore(_store(request).engine).audit_entries(entity, entity_id)
     rows = [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
              "entity": e.entity, "entity_id": e.entity_id, "before": e.before,
@@ -330,3 +333,40 @@ async def submit_excel(request: Request, principal: CurrentPrincipal) -> dict[st
         raise ApiError(422, "not-applicable", "The request cannot be answered",
                        str(exc.args[0])) from None
     return {"ids": ids}
+
+
+class SignIn(BaseModel):
+    email: str = Field(min_length=3, max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+_SIGN_IN = RateLimiter(rate=0.2, burst=5)
+
+
+@router.post("/session", dependencies=[Depends(rate_limit(_SIGN_IN, per="client"))])
+def sign_in(request: Request, response: Response, credentials: SignIn) -> dict[str, Any]:
+    """Sign in from a browser: the session secret goes into an HttpOnly, Secure,
+    SameSite=Strict cookie; the answer carries the CSRF token to send on every change."""
+    accounts = AccountStore(_store(request).engine)
+    user = accounts.authenticate(credentials.email, credentials.password)
+    if user is None:
+        raise ApiError(401, "unauthorized", "Sign-in failed", "unknown email or wrong password")
+    scopes = {"member": ("read", "submit"), "admin": ("read", "admin")}.get(user.role,
+                                                                              ("read",))
+    token = accounts.create_token(user.email, scopes=scopes,
+                                  expires=timedelta(hours=SESSION_HOURS), actor=user.id)
+    response.set_cookie(SESSION_COOKIE, token.secret, max_age=SESSION_HOURS * 3600,
+                        httponly=True, secure=True, samesite="strict", path="/api")
+    return {"role": user.role, "organization_id": user.organization_id,
+            "csrf_token": csrf_token(token.secret)}
+
+
+@router.delete("/session", status_code=204)
+def sign_out(request: Request, response: Response, principal: CurrentPrincipal) -> None:
+    """End the browser session (the CSRF header is required, as for any change)."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret and principal.authenticated:
+        AccountStore(_store(request).engine).revoke_token(secret, actor=principal.user_id
+                                                          or "system")
+    response.delete_cookie(SESSION_COOKIE, path="/api", httponly=True, secure=True,
+                           samesite="strict")
