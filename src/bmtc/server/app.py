@@ -9,6 +9,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from bmtc.server import auth, problems
 from bmtc.server.limits import BodyLimit
@@ -16,6 +20,9 @@ from bmtc.server.routes import router
 from bmtc.service import initialise
 from bmtc.store.store import Store
 
+DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
+               "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+               "frame-ancestors 'none'")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -38,8 +45,8 @@ def create_app(url: str | None = None) -> FastAPI:
             if given is None:
                 store.close()
 
-    # The interactive docs pages load their scripts from a CDN; the platform makes no calls
-    # off the machine, so it serves the OpenAPI document itself (/openapi.json) only.
+    # FastAPI's own docs pages load Swagger UI from a CDN; the platform makes no calls off
+    # the machine, so /docs is served below from the installed swagger-ui-bundle package.
     app = FastAPI(title="bmtc", version="1", lifespan=lifespan, docs_url=None,
                   redoc_url=None,
                   description="Evidence engine for the North American battery-materials "
@@ -48,6 +55,16 @@ def create_app(url: str | None = None) -> FastAPI:
     auth.install(app)
     app.include_router(router)
     app.add_middleware(BodyLimit)
+
+    app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="bmtc API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon-32x32.png")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -59,6 +76,9 @@ def create_app(url: str | None = None) -> FastAPI:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.url.path == "/docs":
+            # The docs page runs Swagger UI's inline start-up script, served from here only.
+            response.headers["Content-Security-Policy"] = DOCS_POLICY
         return response
 
     return app
