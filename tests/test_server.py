@@ -154,3 +154,30 @@ def test_roles_guard_the_audit_log(client: TestClient) -> None:
     assert who["role"] == "member" and who["organization_id"] == "ultium-cells"
     forged = client.get("/api/v1/me", headers={"Authorization": "Bearer bmtc_forged"})
     assert forged.status_code == 401
+
+
+def test_records_can_be_read_as_of_a_day(store_url: str, sample_folder: Path) -> None:
+    from datetime import date, timedelta
+
+    from bmtc.service import import_path
+    from tests.test_store import _rewrite
+
+    with Store(store_url) as store:
+        import_path(store, sample_folder)
+        _rewrite(sample_folder / "facilities.csv", "nemaska-becancour-lioh",
+                 capacity_value="34000", status="operating", status_as_of="2028-03",
+                 source_as_of="2028-03")
+        import_path(store, sample_folder / "facilities.csv")
+    today = date.today()
+    with TestClient(create_app(store_url)) as client:
+        path = "/api/v1/facilities/nemaska-becancour-lioh"
+        before = client.get(path, params={"as_of": (today - timedelta(days=1)).isoformat()})
+        assert before.status_code == 200
+        assert before.json()["record"]["status"] == "under_construction"
+        assert before.json()["record"]["capacity_value"] == "32000"
+        assert {c["field"] for c in before.json()["changes_undone"]} >= {"status",
+                                                                         "capacity_value"}
+        now = client.get(path, params={"as_of": today.isoformat()}).json()
+        assert now["record"]["status"] == "operating" and now["changes_undone"] == []
+        bad = client.get(path, params={"as_of": "2026-02-30"})
+        assert bad.status_code == 422

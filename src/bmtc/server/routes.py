@@ -5,7 +5,7 @@ documented model or a problem document; none of them computes anything itself.""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -117,9 +117,29 @@ def facilities(
     return _page(known + [r for r in rows if r.get(key) is None], page, page_size)
 
 
+def _as_of(request: Request, entity: str, entity_id: str, as_of: str) -> dict[str, Any]:
+    day = _date(as_of, "as_of")
+    # The end of the day asked: changes recorded that day are part of it.
+    moment = datetime.combine(day, time.max, tzinfo=UTC)
+    found = _store(request).record_as_of(entity, entity_id, moment)
+    if found is None:
+        raise not_found(entity, entity_id)
+    record, undone = found
+    plain: dict[str, Any] = json.loads(json.dumps(
+        {"as_of": day.isoformat(), "record": record, "changes_undone": undone,
+         "note": "today's record with every change recorded after that day undone; the "
+                 "platform does not record when a record was first loaded"},
+        default=_jsonable))
+    return plain
+
+
 @router.get("/facilities/{facility_id}")
-def facility(request: Request, facility_id: str) -> dict[str, Any]:
-    """One facility with its operator, owners, status history, changes, funding, sources."""
+def facility(request: Request, facility_id: str,
+             as_of: IsoDate | None = None) -> dict[str, Any]:
+    """One facility with its operator, owners, status history, changes, funding, sources;
+    with `as_of`, the record as the platform held it at the end of that day."""
+    if as_of is not None:
+        return _as_of(request, "facility", facility_id, as_of)
     card = _store(request).facility_card(facility_id)
     if card is None:
         raise not_found("facility", facility_id)
@@ -140,7 +160,12 @@ def organizations(request: Request,
 
 
 @router.get("/organizations/{org_id}")
-def organization(request: Request, org_id: str) -> dict[str, Any]:
+def organization(request: Request, org_id: str,
+                 as_of: IsoDate | None = None) -> dict[str, Any]:
+    """One organization with its owners, holdings, facilities and funding; with `as_of`, the
+    record as the platform held it at the end of that day."""
+    if as_of is not None:
+        return _as_of(request, "organization", org_id, as_of)
     card = _store(request).organization_card(org_id)
     if card is None:
         raise not_found("organization", org_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, String, cast, func, or_, select
@@ -288,3 +289,23 @@ def load_dataset(conn: Connection, flt: FacilityFilter | None = None) -> Dataset
             rec.list_membership_from_record(r, known[r["source_id"]]) for r in listing_rows
         ],
     )
+
+
+def record_as_of(conn: Connection, entity_type: str, entity_id: str,
+                 moment: datetime) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The stored record of a facility or organization as the platform held it at `moment`:
+    today's row with every field change recorded after `moment` undone (values come back as
+    the text the change log keeps). Also returns the changes undone. None if no such record."""
+    table = facilities if entity_type == "facility" else organizations
+    found = conn.execute(select(table).where(table.c.id == entity_id)).mappings().first()
+    if found is None:
+        return None
+    record: dict[str, Any] = {k: v for k, v in found.items()}
+    later = [dict(r) for r in conn.execute(
+        select(changes).where(changes.c.entity_type == entity_type,
+                              changes.c.entity_id == entity_id,
+                              changes.c.recorded_at > moment)
+        .order_by(changes.c.id.desc())).mappings()]
+    for change in later:
+        record[change["field"]] = change["old_value"]
+    return record, later

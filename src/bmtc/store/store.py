@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -80,3 +81,8 @@ class Store:
     def count_facilities(self) -> int:
         with self.engine.connect() as conn:
             return queries.count_facilities(conn)
+
+    def record_as_of(self, entity_type: str, entity_id: str, moment: datetime,
+                     ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        with self.engine.connect() as conn:
+            return queries.record_as_of(conn, entity_type, entity_id, moment)
