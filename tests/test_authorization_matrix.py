@@ -61,10 +61,8 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, int]]] = [
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient,
-                                                                       dict[str, str]]]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'atlas.db'}"
-    with TestClient(create_app(url)) as client:
+def world(module_store_url: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    with TestClient(create_app(module_store_url)) as client:
         accounts = AccountStore(client.app.state.store.engine)  # type: ignore[attr-defined]
         headers: dict[str, str] = {}
         setup = {"member": ("member", "ultium-cells", ("read", "submit")),

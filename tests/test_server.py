@@ -3,7 +3,10 @@ run over the whole OpenAPI schema (no server errors, every response matches its 
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +21,7 @@ from hypothesis import HealthCheck, settings
 from bmtc.server.app import create_app
 from bmtc.service import initialise
 from bmtc.store.store import Store
+from tests.conftest import postgres_schema
 
 SAMPLE = Path(__file__).parents[1] / "docs" / "templates" / "compliance" / "module-45x.json"
 
@@ -85,8 +89,14 @@ def test_engines_answer_through_the_api(client: TestClient) -> None:
 
 
 def _api() -> FastAPI:
-    # Built at import: schemathesis turns every operation of its schema into a test.
-    store = Store(f"sqlite:///{Path(tempfile.mkdtemp(prefix='bmtc-api-')) / 'atlas.db'}")
+    # Built at import: schemathesis turns every operation of its schema into a test. With a
+    # PostgreSQL server configured (as in CI) the run is against it, in its own schema.
+    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bmtc-api-')) / 'atlas.db'}"
+    if os.environ.get("BMTC_TEST_POSTGRES_URL"):
+        stack = contextlib.ExitStack()
+        url = stack.enter_context(postgres_schema())
+        atexit.register(stack.close)
+    store = Store(url)
     initialise(store)
     app = create_app()
     app.state.store = store
