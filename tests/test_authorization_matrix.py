@@ -55,8 +55,12 @@ MATRIX: list[tuple[str, str, dict[str, Any], dict[str, int]]] = [
     ("POST", "/api/v1/session", {"json": {"email": "nobody@example.org", "password": "x"}},
      dict.fromkeys(CALLERS, 401)),
     ("DELETE", "/api/v1/session", {}, dict.fromkeys(CALLERS, 204)),
-    ("GET", "/api/v1/pooled", {"params": {"metric": "capacity", "period": "2026",
-                                          "stage": "cell"}}, READ),
+    ("POST", "/api/v1/admin/releases",
+     {"json": {"metric": "capacity", "period": "2026", "stage": "cell"}},
+     {"public": 401, "member": 403, "analyst": 403, "admin": 201}),
+    # A key never released: nobody sees anything, whoever asks.
+    ("GET", "/api/v1/pooled", {"params": {"metric": "capacity", "period": "1999",
+                                          "stage": "cell"}}, dict.fromkeys(CALLERS, 404)),
 ]
 
 

@@ -88,12 +88,18 @@ def test_raw_figures_are_seen_only_by_their_owner_and_admins(
     assert all("value" not in (entry["after"] or {}) for entry in log)
 
 
+KEY = {"metric": "capacity", "period": "2026", "stage": "cell"}
+
+
 def test_pooled_table_hides_what_could_be_derived(
         api: tuple[TestClient, dict[str, str]]) -> None:
     client, tokens = api
     submit_all(client, tokens)
-    table = client.get("/api/v1/pooled", params={"metric": "capacity", "period": "2026",
-                                                 "stage": "cell"}).json()
+    # Nothing is public until an administrator releases the table.
+    assert client.get("/api/v1/pooled", params=KEY).status_code == 404
+    released = client.post("/api/v1/admin/releases", json=KEY, headers=auth(tokens["admin"]))
+    assert released.status_code == 201, released.text
+    table = client.get("/api/v1/pooled", params=KEY).json()
     cells = {c["country"]: c for c in table["cells"]}
     assert table["unit"] == "GWh/yr"
     # Canada has one contributor: suppressed, with the reason category only.
@@ -104,10 +110,36 @@ def test_pooled_table_hides_what_could_be_derived(
     assert not ({"Total", "US"} <= set(published))
     revealed = [v for v in published.values() if v in {45.0}]
     assert not revealed
-    anyone = client.get("/api/v1/pooled", params={"metric": "capacity", "period": "2026",
-                                                  "stage": "cell"},
-                        headers=auth(tokens["tesla"])).json()
+    anyone = client.get("/api/v1/pooled", params=KEY, headers=auth(tokens["tesla"])).json()
     assert anyone == table  # members see the same public table as everyone else
+    # A release is final: later figures cannot be read off as a change in a published cell.
+    client.post("/api/v1/submissions", headers=auth(tokens["tesla"]), json=[
+        {"facility_id": "tesla-nevada-lfp-cells", "period": "2026", "metric": "capacity",
+         "value": 30.0, "unit": "GWh/yr"}])
+    assert client.get("/api/v1/pooled", params=KEY).json() == table
+    again = client.post("/api/v1/admin/releases", json=KEY, headers=auth(tokens["admin"]))
+    assert again.status_code == 409
+
+
+def test_units_holdings_and_scopes_are_checked_in_the_data_layer(
+        api: tuple[TestClient, dict[str, str]]) -> None:
+    client, tokens = api
+    odd = client.post("/api/v1/submissions", headers=auth(tokens["tesla"]), json=[
+        {"facility_id": "tesla-nevada-lfp-cells", "period": "2026", "metric": "capacity",
+         "value": 9.0, "unit": "x"}])
+    assert odd.status_code == 422 and "GWh/yr" in odd.json()["detail"]
+    accounts = AccountStore(client.app.state.store.engine)  # type: ignore[attr-defined]
+    # Ford's joint venture in BlueOval SK ended in 2025: no right to submit for it now.
+    accounts.add_user("ford@example.org", "a long enough password", role="member",
+                      organization_id="ford")
+    ford = accounts.create_token("ford@example.org", scopes=("read", "submit")).secret
+    ended = client.post("/api/v1/submissions", headers=auth(ford), json=[
+        {"facility_id": "blueoval-sk-kentucky-1", "period": "2026", "metric": "capacity",
+         "value": 1.0, "unit": "GWh/yr"}])
+    assert ended.status_code == 403
+    # A read-only administrator token does not open every member's raw figures.
+    read_only = accounts.create_token("admin@example.org", scopes=("read",)).secret
+    assert client.get("/api/v1/submissions", headers=auth(read_only)).status_code == 403
 
 
 def test_excel_template_upload(api: tuple[TestClient, dict[str, str]],
@@ -139,3 +171,25 @@ def test_excel_template_upload(api: tuple[TestClient, dict[str, str]],
     garbage = client.post("/api/v1/submissions/excel", content=b"not a workbook",
                           headers=headers)
     assert garbage.status_code == 422
+    # A workbook whose one far-away cell would make a reader allocate the whole grid.
+    far = Workbook()
+    far.active.title = "submissions"
+    far.active.append(["facility_id", "period", "metric", "country", "value", "unit"])
+    far.active["XFD1048576"] = "x"
+    path = tmp_path / "far.xlsx"
+    far.save(path)
+    answer = client.post("/api/v1/submissions/excel", content=path.read_bytes(),
+                         headers=headers)
+    assert answer.status_code in (201, 422)
+    assert client.get("/api/v1/meta").status_code == 200  # the server is still there
+    many = Workbook()
+    many.active.title = "submissions"
+    many.active.append(["facility_id", "period", "metric", "country", "value", "unit"])
+    for index in range(1001):
+        many.active.append(["ultium-cells-warren", str(1000 + index), "capacity", None, 1,
+                            "GWh/yr"])
+    path = tmp_path / "many.xlsx"
+    many.save(path)
+    too_many = client.post("/api/v1/submissions/excel", content=path.read_bytes(),
+                           headers=headers)
+    assert too_many.status_code == 422 and "1000" in too_many.text

@@ -61,6 +61,9 @@ def test_sign_in_failures_are_rate_limited(client: TestClient) -> None:
                                                     "password": "wrong password!!"}).status_code
                for _ in range(7)]
     assert answers[0] == 401 and 429 in answers
+    failed = client.post("/api/v1/session", json={"email": "x@example.org", "password": "y"})
+    assert failed.status_code in (401, 429) and "www-authenticate" in failed.headers \
+        or failed.status_code == 429
     limited = client.post("/api/v1/session", json={"email": "member@example.org",
                                                    "password": "wrong password!!"})
     assert limited.status_code == 429 and "retry-after" in limited.headers

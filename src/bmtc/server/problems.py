@@ -122,6 +122,7 @@ def _allowed(request: Request) -> list[str]:
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": text}
     for status, text in ((400, "Malformed request"), (404, "Not found"),
-                         (413, "Request body too large"), (422, "Invalid request"),
+                         (409, "Conflict"), (413, "Request body too large"),
+                         (422, "Invalid request"),
                          (503, "Database unavailable; retry"))
 }

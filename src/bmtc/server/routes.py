@@ -4,11 +4,13 @@ documented model or a problem document; none of them computes anything itself.""
 
 from __future__ import annotations
 
+import hmac
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from bmtc import analytics_service, compliance_service
@@ -35,6 +37,7 @@ from bmtc.server.auth import (
     AUTH_RESPONSES,
     SESSION_COOKIE,
     SESSION_HOURS,
+    AuthError,
     CurrentPrincipal,
     Principal,
     RateLimiter,
@@ -292,7 +295,18 @@ def audit_log(request: Request, entity: Annotated[str | None, Query(max_length=4
 
 
 def _viewer(principal: Principal) -> Viewer:
-    return Viewer(principal.user_id, principal.role, principal.organization_id)
+    return Viewer(principal.user_id, principal.role, principal.organization_id,
+                  frozenset(principal.scopes))
+
+
+def _submit(store: SubmissionStore, rows: list[SubmissionIn]) -> dict[str, Any]:
+    try:
+        return {"ids": store.submit(rows)}
+    except Forbidden as exc:
+        raise ApiError(403, "forbidden", "Not allowed", str(exc)) from None
+    except (LookupError, ValueError) as exc:
+        raise ApiError(422, "not-applicable", "The request cannot be answered",
+                       str(exc.args[0])) from None
 
 
 @router.post("/submissions", status_code=201,
@@ -301,15 +315,7 @@ def submit(request: Request, principal: CurrentPrincipal,
            rows: Annotated[list[SubmissionIn], Body(max_length=1000)]) -> dict[str, Any]:
     """Submit confidential figures (members, for facilities their organization operates or
     holds). Each row replaces the member's earlier value for the same key."""
-    store = SubmissionStore(_store(request).engine, _viewer(principal))
-    try:
-        ids = store.submit(rows)
-    except Forbidden as exc:
-        raise ApiError(403, "forbidden", "Not allowed", str(exc)) from None
-    except LookupError as exc:
-        raise ApiError(422, "not-applicable", "The request cannot be answered",
-                       str(exc.args[0])) from None
-    return {"ids": ids}
+    return _submit(SubmissionStore(_store(request).engine, _viewer(principal)), rows)
 
 
 @router.get("/submissions", dependencies=[Depends(require("member"))])
@@ -324,21 +330,39 @@ def submissions_raw(request: Request, principal: CurrentPrincipal,
     return _page(plain, page, page_size)
 
 
+class ReleaseIn(BaseModel):
+    metric: Literal["capacity", "production"]
+    period: str = Field(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")
+    stage: Stage
+
+
+@router.post("/admin/releases", status_code=201,
+             dependencies=[Depends(require("admin", scope="admin"))])
+def release(request: Request, principal: CurrentPrincipal, key: ReleaseIn) -> dict[str, Any]:
+    """Freeze the pooled table of one metric, period and stage (administrators). Releases
+    are final: a table recomputed after later submissions would reveal them by difference."""
+    store = SubmissionStore(_store(request).engine, _viewer(principal))
+    try:
+        return store.release(key.metric, key.period, key.stage.value)
+    except Forbidden as exc:
+        raise ApiError(403, "forbidden", "Not allowed", str(exc)) from None
+    except FileExistsError as exc:
+        raise ApiError(409, "already-released", "Already released", str(exc)) from None
+    except ValueError as exc:
+        raise _refuse(exc) from None
+
+
 @router.get("/pooled")
 def pooled(request: Request, metric: Literal["capacity", "production"],
            period: Annotated[str, Query(pattern=r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")],
            stage: Stage) -> dict[str, Any]:
-    """Members' pooled figures by country with a total, after disclosure control: a cell
-    that could reveal one member's figure is shown as suppressed, with the reason only."""
+    """Members' pooled figures by country with a total, as released: a cell that could
+    reveal one member's figure is shown as suppressed, with the reason only."""
     store = SubmissionStore(_store(request).engine, Viewer(None, "public", None))
     try:
-        publication, unit = store.pooled(metric, period, stage.value)
-    except ValueError as exc:
-        raise _refuse(exc) from None
-    cells = [{"country": key[0], "value": cell.value, "suppressed": cell.value is None,
-              "reason": cell.reason} for key, cell in publication.cells.items()]
-    return {"metric": metric, "period": period, "stage": stage.value, "unit": unit,
-            "cells": cells}
+        return store.released(metric, period, stage.value)
+    except LookupError as exc:
+        raise not_found("release", str(exc.args[0])) from None
 
 
 @router.post("/submissions/excel", status_code=201,
@@ -348,16 +372,14 @@ def pooled(request: Request, metric: Literal["capacity", "production"],
 async def submit_excel(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
     """Submit figures from the Excel template (sheet `submissions`: facility_id, period,
     metric, country, value, unit); all rows or none."""
-    rows = rows_from_workbook(await request.body())
+    body = await request.body()
     store = SubmissionStore(_store(request).engine, _viewer(principal))
-    try:
-        ids = store.submit(rows)
-    except Forbidden as exc:
-        raise ApiError(403, "forbidden", "Not allowed", str(exc)) from None
-    except LookupError as exc:
-        raise ApiError(422, "not-applicable", "The request cannot be answered",
-                       str(exc.args[0])) from None
-    return {"ids": ids}
+
+    def parse_and_store() -> dict[str, Any]:
+        return _submit(store, rows_from_workbook(body))
+
+    # Parsing and writing block; they run off the event loop so other requests go on.
+    return await run_in_threadpool(parse_and_store)
 
 
 class SignIn(BaseModel):
@@ -375,7 +397,8 @@ def sign_in(request: Request, response: Response, credentials: SignIn) -> dict[s
     accounts = AccountStore(_store(request).engine)
     user = accounts.authenticate(credentials.email, credentials.password)
     if user is None:
-        raise ApiError(401, "unauthorized", "Sign-in failed", "unknown email or wrong password")
+        raise AuthError(401, "unauthorized", "Sign-in failed", "unknown email or wrong password",
+                        headers={"WWW-Authenticate": "Bearer"})
     scopes = {"member": ("read", "submit"), "admin": ("read", "admin")}.get(user.role,
                                                                               ("read",))
     token = accounts.create_token(user.email, scopes=scopes,
@@ -387,11 +410,18 @@ def sign_in(request: Request, response: Response, credentials: SignIn) -> dict[s
 
 
 @router.delete("/session", status_code=204)
-def sign_out(request: Request, response: Response, principal: CurrentPrincipal) -> None:
-    """End the browser session (the CSRF header is required, as for any change)."""
+def sign_out(request: Request, response: Response) -> None:
+    """End the browser session. A live session must send its CSRF header; an ended or
+    unknown one is simply cleared."""
     secret = request.cookies.get(SESSION_COOKIE)
-    if secret and principal.authenticated:
-        AccountStore(_store(request).engine).revoke_token(secret, actor=principal.user_id
-                                                          or "system")
+    if secret:
+        accounts = AccountStore(_store(request).engine)
+        resolved = accounts.resolve_token(secret)
+        if resolved is not None:
+            if not hmac.compare_digest(request.headers.get("x-csrf-token", ""),
+                                       csrf_token(secret)):
+                raise AuthError(403, "csrf", "Cross-site request refused",
+                                "signing out needs the X-CSRF-Token header given at sign-in")
+            accounts.revoke_token(secret, actor=resolved.user.id)
     response.delete_cookie(SESSION_COOKIE, path="/api", httponly=True, secure=True,
                            samesite="strict")

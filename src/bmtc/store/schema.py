@@ -274,3 +274,19 @@ submissions = Table(
     Index("ix_submissions_cell", "metric", "period"),
     Index("ix_submissions_org", "organization_id"),
 )
+
+# Frozen publications of pooled tables: computed once, served as stored, never recomputed,
+# so that no later submission or correction can be read off as a change in a published cell.
+pooled_releases = Table(
+    "pooled_releases",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("metric", String(24), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("stage", String(24), nullable=False),
+    Column("unit", String(24), nullable=False),
+    Column("cells", JSON, nullable=False),
+    Column("released_by", String(32), ForeignKey("users.id"), nullable=False),
+    Column("released_at", DateTime(timezone=True), nullable=False),
+    Index("ux_pooled_releases_key", "metric", "period", "stage", unique=True),
+)
