@@ -191,3 +191,23 @@ def test_records_can_be_read_as_of_a_day(store_url: str, sample_folder: Path) ->
         assert now["record"]["status"] == "operating" and now["changes_undone"] == []
         bad = client.get(path, params={"as_of": "2026-02-30"})
         assert bad.status_code == 422
+
+
+def test_paging_through_a_sort_visits_every_match_once_with_missing_values_last(
+        client: TestClient) -> None:
+    seen: list[dict[str, object]] = []
+    page = 1
+    while True:
+        body = client.get("/api/v1/facilities", params={
+            "stage": "mining", "sort": "start_year", "page": page, "page_size": 7}).json()
+        seen.extend(body["items"])
+        if page * 7 >= body["total"]:
+            break
+        page += 1
+    assert len(seen) == body["total"] == len({f["id"] for f in seen})
+    years = [f["start_year"] for f in seen]
+    known = [y for y in years if y is not None]
+    assert known == sorted(known)
+    assert years == known + [None] * (len(years) - len(known))
+    assert client.get("/api/v1/facilities", params={"sort": "operator_id"}).status_code in (
+        400, 422)

@@ -30,5 +30,5 @@ def serve(
     if db is not None:
         os.environ["BMTC_DATABASE_URL"] = db
     uvicorn.run("bmtc.server.app:app_from_env", factory=True, host=host, port=port,
-                http="bmtc.server.protocol:NoDelayH11Protocol",
+                http="bmtc.server.protocol:NoDelayHttpToolsProtocol", loop="uvloop",
                 workers=workers, timeout_graceful_shutdown=10, log_level="info")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, cast, func, or_, select
+from sqlalchemy import Connection, Select, String, cast, func, or_, select
 
 from bmtc.domain.dataset import Dataset
 from bmtc.domain.model import DatasetInfo, Facility, Organization, Source
@@ -83,6 +83,36 @@ def controlled_from(conn: Connection, country: str) -> set[str]:
 
 def facility_rows(conn: Connection, flt: FacilityFilter) -> list[dict[str, Any]]:
     """Facilities matching the filter, with the operator's name, as plain records."""
+    query = _facility_query(conn, flt)
+    if query is None:
+        return []
+    if flt.limit is not None:
+        query = query.limit(flt.limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+SORTABLE = ("name", "country", "stage", "status", "capacity_value", "start_year")
+
+
+def facility_page(conn: Connection, flt: FacilityFilter, sort: str, descending: bool,
+                  offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of matching facilities, sorted in the database (rows without the sort value
+    last), and the number that match."""
+    if sort not in SORTABLE:
+        raise ValueError(f"cannot sort by {sort!r} (one of: {', '.join(SORTABLE)})")
+    query = _facility_query(conn, flt)
+    if query is None:
+        return [], 0
+    total = int(conn.execute(select(func.count()).select_from(
+        query.order_by(None).subquery())).scalar_one())
+    column = facilities.c[sort]
+    ordered = query.order_by(None).order_by(
+        column.is_(None), column.desc() if descending else column.asc(), facilities.c.id)
+    rows = [dict(r) for r in conn.execute(ordered.offset(offset).limit(limit)).mappings()]
+    return rows, total
+
+
+def _facility_query(conn: Connection, flt: FacilityFilter) -> Select[Any] | None:
     query = (
         select(
             facilities,
@@ -121,11 +151,9 @@ def facility_rows(conn: Connection, flt: FacilityFilter) -> list[dict[str, Any]]
     if flt.owner_country:
         controlled = controlled_from(conn, flt.owner_country)
         if not controlled:
-            return []
+            return None
         query = query.where(facilities.c.operator_id.in_(sorted(controlled)))
-    if flt.limit is not None:
-        query = query.limit(flt.limit)
-    return [dict(r) for r in conn.execute(query).mappings()]
+    return query
 
 
 def count_facilities(conn: Connection) -> int:

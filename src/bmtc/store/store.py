@@ -86,3 +86,8 @@ class Store:
                      ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         with self.engine.connect() as conn:
             return queries.record_as_of(conn, entity_type, entity_id, moment)
+
+    def facility_page(self, flt: queries.FacilityFilter, sort: str, descending: bool,
+                      offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        with self.engine.connect() as conn:
+            return queries.facility_page(conn, flt, sort, descending, offset, limit)
