@@ -211,3 +211,24 @@ def test_paging_through_a_sort_visits_every_match_once_with_missing_values_last(
     assert years == known + [None] * (len(years) - len(known))
     assert client.get("/api/v1/facilities", params={"sort": "operator_id"}).status_code in (
         400, 422)
+
+
+def test_a_search_shows_an_import_made_while_the_server_runs(store_url: str,
+                                                             sample_folder: Path) -> None:
+    from bmtc.service import import_path
+    from tests.test_store import _rewrite
+
+    with Store(store_url) as store:
+        import_path(store, sample_folder)
+    with TestClient(create_app(store_url)) as client:
+        def capacity() -> Any:
+            items = client.get("/api/v1/facilities", params={
+                "country": "CA", "page_size": 200}).json()["items"]
+            return {f["id"]: f["capacity_value"] for f in items}["nemaska-becancour-lioh"]
+
+        assert capacity() == capacity() == 32000
+        _rewrite(sample_folder / "facilities.csv", "nemaska-becancour-lioh",
+                 capacity_value="34000")
+        with Store(store_url) as writer:
+            import_path(writer, sample_folder / "facilities.csv")
+        assert capacity() == 34000

@@ -5,30 +5,21 @@ security headers on every response."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from bmtc.server import auth, problems
+from bmtc.server.headers import DOCS_POLICY, SecurityHeaders
 from bmtc.server.limits import BodyLimit
 from bmtc.server.routes import router
 from bmtc.service import initialise
 from bmtc.store.store import Store
-
-DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
-               "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-               "frame-ancestors 'none'")
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-}
 
 
 def create_app(url: str | None = None) -> FastAPI:
@@ -55,6 +46,7 @@ def create_app(url: str | None = None) -> FastAPI:
     auth.install(app)
     app.include_router(router)
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, page_policies={"/docs": DOCS_POLICY})
 
     app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="docs-static")
 
@@ -69,17 +61,6 @@ def create_app(url: str | None = None) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
-
-    @app.middleware("http")
-    async def headers(request: Request,
-                      call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path == "/docs":
-            # The docs page runs Swagger UI's inline start-up script, served from here only.
-            response.headers["Content-Security-Policy"] = DOCS_POLICY
-        return response
 
     return app
 

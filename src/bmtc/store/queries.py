@@ -19,6 +19,7 @@ from bmtc.store.schema import (
     dataset_info,
     facilities,
     funding_awards,
+    imports,
     list_memberships,
     organizations,
     relationships,
@@ -89,6 +90,12 @@ def facility_rows(conn: Connection, flt: FacilityFilter) -> list[dict[str, Any]]
     if flt.limit is not None:
         query = query.limit(flt.limit)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def atlas_version(conn: Connection) -> int:
+    """A number that changes whenever the atlas does: every atlas write is an import, and
+    each import adds a row to `imports` in the same transaction."""
+    return int(conn.execute(select(func.coalesce(func.max(imports.c.id), 0))).scalar_one())
 
 
 SORTABLE = ("name", "country", "stage", "status", "capacity_value", "start_year")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
+from cachetools import LRUCache
 from sqlalchemy import Engine, select
 
 from bmtc.domain.dataset import Dataset
@@ -14,6 +16,7 @@ from bmtc.store.database import create_store_engine, display_url, migrate, resol
 from bmtc.store.schema import facilities, organizations
 from bmtc.store.writer import ImportSummary, apply_dataset, chunks
 
+PAGE_CACHE_ENTRIES = 512
 _ID_TABLES = {"organizations": organizations, "facilities": facilities}
 
 
@@ -21,6 +24,10 @@ class Store:
     def __init__(self, url: str | None = None, *, create: bool = True):
         self.url = resolve_url(url)
         self.engine: Engine = create_store_engine(self.url)
+        # Request handlers share the store across a thread pool, hence the lock.
+        self._pages: LRUCache[tuple[Any, ...], tuple[list[dict[str, Any]], int]] = (
+            LRUCache(PAGE_CACHE_ENTRIES))
+        self._pages_lock = threading.Lock()
         if create:
             migrate(self.engine)
 
@@ -89,5 +96,15 @@ class Store:
 
     def facility_page(self, flt: queries.FacilityFilter, sort: str, descending: bool,
                       offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """One page of a facility search. Pages are kept per atlas version, so a popular
+        search costs one small query until the next import changes the atlas."""
         with self.engine.connect() as conn:
-            return queries.facility_page(conn, flt, sort, descending, offset, limit)
+            key = (queries.atlas_version(conn), flt, sort, descending, offset, limit)
+            with self._pages_lock:
+                cached = self._pages.get(key)
+            if cached is None:
+                cached = queries.facility_page(conn, flt, sort, descending, offset, limit)
+                with self._pages_lock:
+                    self._pages[key] = cached
+        rows, total = cached
+        return [dict(row) for row in rows], total
