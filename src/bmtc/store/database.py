@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 
 ENV_VAR = "BMTC_DATABASE_URL"
+PG_POOL_SIZE = 12
 
 
 def default_url() -> str:
@@ -51,7 +52,11 @@ def create_store_engine(url: str) -> Engine:
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Connections are kept open across requests: a server under load would otherwise open
+    # and close one beyond the pool's size for nearly every request, and each new PostgreSQL
+    # connection starts a backend process. Pre-ping lets the pool recover after a restart.
+    return create_engine(url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=0,
+                         pool_timeout=30)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
