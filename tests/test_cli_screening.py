@@ -85,6 +85,17 @@ def test_ownership_tree_and_match(loaded: str, tmp_path: Path) -> None:
     assert rows[-1]["decision"] == "no_match"  # type: ignore[index]
 
 
+def test_match_csv_keeps_formula_like_names_as_text(loaded: str, tmp_path: Path) -> None:
+    suppliers = tmp_path / "suppliers.csv"
+    suppliers.write_text('name,country\n"=HYPERLINK(""http://x"",""CATL"")",CN\n',
+                         encoding="utf-8")
+    out = tmp_path / "matches.csv"
+    result = runner.invoke(app, ["match", str(suppliers), "--db", loaded, "-o", str(out)])
+    assert result.exit_code == 0, said(result)
+    text = out.read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+
+
 def said(result: object) -> str:
     # Failures reach the user through `main()`, which prints the exception; the test runner
     # calls the app directly, so read the exception as well as the output.

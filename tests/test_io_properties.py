@@ -231,3 +231,22 @@ def test_arbitrary_excel_sheets_never_write_partially(seeded_store: Store,
         except IllegalCharacterError:  # such a workbook cannot exist; nothing to import
             return
         _assert_failure_or_consistent(seeded_store, path)
+
+
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=8))
+def test_frames_written_as_csv_never_start_a_cell_with_a_formula(cells: list[str]) -> None:
+    import csv
+    import io as text_io
+
+    import pandas as pd
+
+    from bmtc.io.writers import write_frame_csv
+
+    buffer = text_io.StringIO(newline="")
+    write_frame_csv(pd.DataFrame({"name": cells, "n": range(len(cells))}), buffer)
+    rows = list(csv.reader(text_io.StringIO(buffer.getvalue(), newline="")))[1:]
+    assert [int(r[1]) for r in rows] == list(range(len(cells)))
+    for original, (written, _) in zip(cells, rows, strict=True):
+        if original.startswith(("=", "+", "@", "\t", "\r")) and not original.strip(
+                "+").replace(".", "", 1).isdigit():
+            assert written.startswith("'")

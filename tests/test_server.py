@@ -232,3 +232,24 @@ def test_a_search_shows_an_import_made_while_the_server_runs(store_url: str,
         with Store(store_url) as writer:
             import_path(writer, sample_folder / "facilities.csv")
         assert capacity() == 34000
+
+
+def test_stored_markup_reaches_a_browser_only_as_inert_json(store_url: str,
+                                                            sample_folder: Path) -> None:
+    from bmtc.service import import_path
+    from tests.test_store import _rewrite
+
+    payload = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    _rewrite(sample_folder / "facilities.csv", "nemaska-becancour-lioh", name=payload)
+    with Store(store_url) as store:
+        import_path(store, sample_folder)
+    with TestClient(create_app(store_url)) as client:
+        answer = client.get("/api/v1/facilities/nemaska-becancour-lioh")
+        assert answer.status_code == 200
+        assert answer.json()["facility"]["name"] == payload  # returned exactly, as data
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["content-security-policy"].startswith("default-src 'none'")
+        search = client.get("/api/v1/facilities", params={"country": "CA", "page_size": 200})
+        assert payload in {f["name"] for f in search.json()["items"]}
+        assert search.headers["content-type"] == "application/json"

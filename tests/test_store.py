@@ -200,3 +200,23 @@ def test_import_reports_progress(store: Store, sample_folder: Path) -> None:
     checking = [e for e in seen if e[0].startswith("Checking")]
     assert checking[-1][1] == checking[-1][2] == 18  # every row of every table checked
     assert seen[-1] == ("Written", 1, 1)
+
+
+def test_every_import_is_in_the_audit_log_with_who_made_it(store: Store,
+                                                           sample_folder: Path) -> None:
+    from bmtc.accounts.store import AccountStore
+
+    audit = AccountStore(store.engine)
+    first = import_path(store, sample_folder, actor="system:curator")
+    _rewrite(sample_folder / "facilities.csv", "nemaska-becancour-lioh", capacity_value="1e")
+    with pytest.raises(ImportFailed):
+        import_path(store, sample_folder / "facilities.csv", actor="system:curator")
+    _rewrite(sample_folder / "facilities.csv", "nemaska-becancour-lioh", capacity_value="34000")
+    second = import_path(store, sample_folder / "facilities.csv")
+    entries = audit.audit_entries(entity="import")
+    assert [e.entity_id for e in entries] == [str(first.summary.import_id),
+                                              str(second.summary.import_id)]
+    assert entries[0].actor == "system:curator" and entries[0].action == "atlas.import"
+    assert entries[1].actor.startswith("system:") and entries[1].actor != "system:curator"
+    assert entries[1].after is not None and entries[1].after["file"] == "facilities.csv"
+    assert entries[1].after["counts"]["tables"]["facilities"]["updated"] == 1

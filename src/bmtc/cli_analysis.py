@@ -22,6 +22,7 @@ from bmtc.analysis.sourcing import POLICIES, Sourcing, check_relaxable
 from bmtc.cli import DbOption, Failed, JsonOption, _print_json, _store, _table, app, console
 from bmtc.domain.dataset import Dataset
 from bmtc.domain.vocab import Stage
+from bmtc.io.writers import write_frame_csv
 
 CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
 YearOption = Annotated[int | None, typer.Option("--year", help="Year (default: the "
@@ -66,7 +67,7 @@ def _stage(value: str | None) -> str | None:
 
 
 def _csv(frame: pd.DataFrame) -> None:
-    frame.to_csv(sys.stdout, index=False)
+    write_frame_csv(frame, sys.stdout)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from rich.tree import Tree
 
 from bmtc.cli import DbOption, Failed, JsonOption, _print_json, _store, _table, app, console
 from bmtc.domain.dataset import Dataset
+from bmtc.io.writers import write_frame_csv
 from bmtc.screening.rules import MODES, Mode, RuleSetError, bundled_rule_sets
 from bmtc.screening.verdict import Determination
 from bmtc.screening_service import (
@@ -108,7 +109,7 @@ def _screen_all(dataset: Dataset, ruleset: str, as_of: str | None, mode: Mode | 
         if suffix == ".parquet":
             frame.to_parquet(output, index=False)
         elif suffix == ".csv":
-            frame.to_csv(output, index=False)
+            write_frame_csv(frame, output)
         elif suffix == ".json":
             frame.to_json(output, orient="records", indent=1)
         else:
@@ -228,7 +229,7 @@ def match_(
         dataset = store.load()
     frame = match_names(dataset, queries, limit)
     if output is not None:
-        frame.to_csv(output, index=False)
+        write_frame_csv(frame, output)
     if as_json:
         _print_json(frame.to_dict("records"))
         return

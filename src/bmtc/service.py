@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import getpass
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,12 +46,21 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def system_actor() -> str:
+    """Who runs a command on this machine, as the audit log names them."""
+    try:
+        return f"system:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid (e.g. in some containers)
+        return f"system:uid-{os.getuid()}"
+
+
 def import_path(
     store: Store, path: Path, fmt: str | None = None, *, skip_invalid: bool = False,
     rejects_path: Path | None = None, as_of: str | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, actor: str | None = None,
 ) -> ImportOutcome:
-    """Validate a file and write it to the store in one transaction.
+    """Validate a file and write it to the store in one transaction, recorded in the audit
+    log under `actor` (by default the operating-system user running the import).
 
     Raises ImportFailed (nothing written) on any problem, unless `skip_invalid`, in which
     case the good rows are written and the rejected ones go to a reject file.
@@ -62,17 +73,18 @@ def import_path(
     try:
         ownership = fmt if fmt in OWNERSHIP_FORMATS else (
             detect_ownership_format(path) if fmt is None and path.is_file() else None)
+        who = actor or system_actor()
         if ownership is not None:
-            return _import_ownership(store, path, ownership)
+            return _import_ownership(store, path, ownership, who)
         return _import(store, path, detect_format(path, fmt), skip_invalid, rejects_path,
-                       as_of, progress)
+                       as_of, progress, who)
     finally:
         gc.enable()
 
 
 def _import(
     store: Store, path: Path, fmt: str, skip_invalid: bool, rejects_path: Path | None,
-    as_of: str | None, progress: Progress | None,
+    as_of: str | None, progress: Progress | None, actor: str,
 ) -> ImportOutcome:
     early_rejects: list[Rejected] = []
     out_of_scope = 0
@@ -93,16 +105,17 @@ def _import(
         write_rejects(written_rejects, rejected)
     report("Writing to the store", 0, 1)
     summary = store.apply(parsed.dataset, file_name=path.name, file_sha256=file_digest(path),
-                          fmt=fmt, rejected=len(rejected))
+                          fmt=fmt, actor=actor, rejected=len(rejected))
     report("Written", 1, 1)
     return ImportOutcome(path.name, fmt, summary, rejected, written_rejects, out_of_scope)
 
 
-def _import_ownership(store: Store, path: Path, fmt: str) -> ImportOutcome:
+def _import_ownership(store: Store, path: Path, fmt: str, actor: str) -> ImportOutcome:
     """BODS, GLEIF or FollowTheMoney: read whole (all or nothing), then stored like any
     other dataset; parties the file names are upserted, their statements added."""
     dataset = read_ownership_file(path, fmt)
-    summary = store.apply(dataset, file_name=path.name, file_sha256=file_digest(path), fmt=fmt)
+    summary = store.apply(dataset, file_name=path.name, file_sha256=file_digest(path), fmt=fmt,
+                          actor=actor)
     return ImportOutcome(path.name, fmt, summary)
 
 
@@ -125,4 +138,4 @@ def bundled_atlas() -> Iterator[Path]:
 def initialise(store: Store) -> ImportOutcome:
     """Load the bundled atlas; running it again changes nothing."""
     with bundled_atlas() as folder:
-        return import_path(store, folder, "folder")
+        return import_path(store, folder, "folder", actor="system:bundled-atlas")

@@ -38,6 +38,18 @@ def neutralize(value: Any) -> Any:
     return value
 
 
+def write_frame_csv(frame: Any, target: Any) -> None:
+    """A pandas frame as CSV (to a path or an open stream) with formula-like text quoted."""
+    from pandas.api.types import is_numeric_dtype
+
+    safe = frame.copy()
+    for column in safe.columns:
+        if not is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(neutralize).astype(object)
+    # CRLF line ends make the writer quote any field holding a lone carriage return.
+    safe.to_csv(target, index=False, lineterminator="\r\n")
+
+
 def table_rows(dataset: Dataset) -> dict[str, list[dict[str, Any]]]:
     names = {o.id: o.name for o in (*dataset.operator_stubs, *dataset.organizations)}
     return {

@@ -20,6 +20,7 @@ from bmtc.domain.dataset import Dataset
 from bmtc.domain.model import StatusEvent
 from bmtc.store import records as rec
 from bmtc.store.schema import (
+    audit_log,
     changes,
     dataset_info,
     facilities,
@@ -174,9 +175,10 @@ class _Writer:
 
 def apply_dataset(
     conn: Connection, dataset: Dataset, *, file_name: str, file_sha256: str, fmt: str,
-    rejected: int = 0,
+    actor: str, rejected: int = 0,
 ) -> ImportSummary:
-    """Write `dataset` on `conn`; the caller owns the transaction."""
+    """Write `dataset` on `conn`; the caller owns the transaction. The audit log records who
+    imported what; each changed field's before and after is in `changes`, by import id."""
     now = datetime.now(UTC)
     key = conn.execute(
         insert(imports).values(
@@ -240,6 +242,11 @@ def apply_dataset(
     conn.execute(
         update(imports).where(imports.c.id == import_id).values(counts=summary.as_dict())
     )
+    conn.execute(audit_log.insert().values(
+        at=now, actor=actor[:64], action="atlas.import", entity="import",
+        entity_id=str(import_id), before=None,
+        after=json.dumps({"file": file_name, "sha256": file_sha256, "format": fmt,
+                          "counts": summary.as_dict()}, sort_keys=True, ensure_ascii=False)))
     return summary
 
 
