@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from cachetools import LRUCache
 from sqlalchemy import Engine, select
@@ -17,6 +18,8 @@ from bmtc.store.schema import facilities, organizations
 from bmtc.store.writer import ImportSummary, apply_dataset, chunks
 
 PAGE_CACHE_ENTRIES = 512
+MEMO_ENTRIES = 64
+T = TypeVar("T")
 _ID_TABLES = {"organizations": organizations, "facilities": facilities}
 
 
@@ -28,6 +31,8 @@ class Store:
         self._pages: LRUCache[tuple[Any, ...], tuple[list[dict[str, Any]], int]] = (
             LRUCache(PAGE_CACHE_ENTRIES))
         self._pages_lock = threading.Lock()
+        self._memo: LRUCache[tuple[Any, ...], Any] = LRUCache(MEMO_ENTRIES)
+        self._memo_lock = threading.Lock()
         if create:
             migrate(self.engine)
 
@@ -55,11 +60,11 @@ class Store:
         return found
 
     def apply(self, dataset: Dataset, *, file_name: str, file_sha256: str, fmt: str,
-              rejected: int = 0) -> ImportSummary:
+              actor: str, rejected: int = 0) -> ImportSummary:
         """Write the dataset in one transaction: all of it, or (on any error) none of it."""
         with self.engine.begin() as conn:
             return apply_dataset(conn, dataset, file_name=file_name, file_sha256=file_sha256,
-                                 fmt=fmt, rejected=rejected)
+                                 fmt=fmt, actor=actor, rejected=rejected)
 
     def load(self, flt: queries.FacilityFilter | None = None) -> Dataset:
         with self.engine.connect() as conn:
@@ -93,6 +98,26 @@ class Store:
                      ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         with self.engine.connect() as conn:
             return queries.record_as_of(conn, entity_type, entity_id, moment)
+
+    def memoised(self, key: tuple[Any, ...], compute: Callable[[Dataset], T]) -> T:
+        """`compute` over the atlas, remembered until the next import changes the atlas.
+        For read-only views (dashboard figures, analyses) that are costly to rebuild on
+        every request; the result must not be modified by the caller."""
+        with self.engine.connect() as conn:
+            version = queries.atlas_version(conn)
+        with self._memo_lock:
+            hit = self._memo.get((version, *key))
+            if hit is not None:
+                return cast(T, hit)
+            dataset = self._memo.get((version, "dataset"))
+        if dataset is None:
+            dataset = self.load()
+            with self._memo_lock:
+                self._memo[(version, "dataset")] = dataset
+        value = compute(cast(Dataset, dataset))
+        with self._memo_lock:
+            self._memo[(version, *key)] = value
+        return value
 
     def facility_page(self, flt: queries.FacilityFilter, sort: str, descending: bool,
                       offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
