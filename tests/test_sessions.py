@@ -51,7 +51,7 @@ def test_sign_out_ends_the_session(client: TestClient) -> None:
     secret = client.cookies.get("bmtc_session")
     assert client.delete("/api/v1/session", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert client.get("/api/v1/me").json()["role"] == "public"
-    client.cookies.set("bmtc_session", secret or "", domain="testserver.local", path="/api")
+    client.cookies.set("bmtc_session", secret or "", domain="testserver.local", path="/")
     stale = client.get("/api/v1/me", cookies={"bmtc_session": secret or ""})
     assert stale.status_code == 401
 

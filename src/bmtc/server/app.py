@@ -20,6 +20,14 @@ from bmtc.server.limits import BodyLimit
 from bmtc.server.routes import router
 from bmtc.service import initialise
 from bmtc.store.store import Store
+from bmtc.web import app as web
+from bmtc.web.app import page_policy
+
+
+def _policy_for(path: str) -> str | None:
+    if path == "/docs":
+        return DOCS_POLICY
+    return page_policy(path)
 
 
 def create_app(url: str | None = None) -> FastAPI:
@@ -46,7 +54,8 @@ def create_app(url: str | None = None) -> FastAPI:
     auth.install(app)
     app.include_router(router)
     app.add_middleware(BodyLimit)
-    app.add_middleware(SecurityHeaders, page_policies={"/docs": DOCS_POLICY})
+    web.install(app)
+    app.add_middleware(SecurityHeaders, policy_for=_policy_for)
 
     app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="docs-static")
 

@@ -81,7 +81,7 @@ def _unauthorized(detail: str, error: str | None = None) -> AuthError:
                      headers={"WWW-Authenticate": challenge})
 
 
-def _accounts(request: Request) -> AccountStore:
+def accounts_of(request: Request) -> AccountStore:
     state = request.app.state
     accounts: AccountStore | None = getattr(state, "accounts", None)
     if accounts is None:
@@ -99,7 +99,7 @@ def current_principal(request: Request) -> Principal:
     scheme, _, credentials = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not credentials.strip():
         raise _unauthorized("use 'Authorization: Bearer <token>'", "invalid_request")
-    resolved = _accounts(request).resolve_token(credentials.strip())
+    resolved = accounts_of(request).resolve_token(credentials.strip())
     if resolved is None:
         raise _unauthorized("the token is unknown, revoked or expired, or its user is disabled",
                             "invalid_token")
@@ -234,7 +234,7 @@ def session_principal(request: Request) -> Principal | None:
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         return None
-    resolved = _accounts(request).resolve_token(secret)
+    resolved = accounts_of(request).resolve_token(secret)
     if resolved is None:
         raise _unauthorized("the session has ended; sign in again", "invalid_token")
     if request.method in UNSAFE and not hmac.compare_digest(

@@ -4,6 +4,8 @@ an extra task and stream."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,16 +22,16 @@ SECURITY_HEADERS = {
 
 class SecurityHeaders:
     def __init__(self, app: ASGIApp,
-                 page_policies: dict[str, str] | None = None) -> None:
+                 policy_for: Callable[[str], str | None] | None = None) -> None:
         self.app = app
-        # Pages that run their own scripts get a policy of their own, by exact path.
-        self.page_policies = page_policies or {}
+        # Pages that run their own scripts get a policy of their own, chosen by path.
+        self.policy_for = policy_for or (lambda _path: None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        page_policy = self.page_policies.get(scope.get("path", ""))
+        page_policy = self.policy_for(scope.get("path", ""))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -403,7 +403,7 @@ def sign_in(request: Request, response: Response, credentials: SignIn) -> dict[s
     token = accounts.create_token(user.email, scopes=scopes,
                                   expires=timedelta(hours=SESSION_HOURS), actor=user.id)
     response.set_cookie(SESSION_COOKIE, token.secret, max_age=SESSION_HOURS * 3600,
-                        httponly=True, secure=True, samesite="strict", path="/api")
+                        httponly=True, secure=True, samesite="strict", path="/")
     return {"role": user.role, "organization_id": user.organization_id,
             "csrf_token": csrf_token(token.secret)}
 
@@ -422,5 +422,5 @@ def sign_out(request: Request, response: Response) -> None:
                 raise AuthError(403, "csrf", "Cross-site request refused",
                                 "signing out needs the X-CSRF-Token header given at sign-in")
             accounts.revoke_token(secret, actor=resolved.user.id)
-    response.delete_cookie(SESSION_COOKIE, path="/api", httponly=True, secure=True,
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=True,
                            samesite="strict")

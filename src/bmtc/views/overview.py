@@ -1,0 +1,102 @@
+"""The overview: capacity by stage and status, the share controlled from covered nations,
+the gap in a target year, and the data version behind them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from bmtc import analytics_service
+from bmtc.analysis.atlas_stats import capacity_totals
+from bmtc.domain.dataset import Dataset
+from bmtc.domain.vocab import Stage
+
+# The three status groups the overview charts; paused, cancelled and closed plants are
+# counted in the table but not drawn as capacity to come.
+STATUS_GROUPS = ("operating", "under_construction", "announced")
+
+
+@dataclass(frozen=True)
+class Overview:
+    year: int
+    scenario: str
+    facilities: int
+    facility_counts: list[dict[str, Any]]
+    organizations: int
+    cell_gwh: dict[str, float]
+    capacity: list[dict[str, Any]]
+    covered: list[dict[str, Any]]
+    covered_nations: str
+    gap: list[dict[str, Any]]
+    gap_sources: list[str]
+
+
+def capacity_by_stage(dataset: Dataset) -> list[dict[str, Any]]:
+    """Stated capacity per stage, unit and status group, North America as a whole. Products
+    of one stage are added only within one unit (t with t, GWh with GWh); the count of
+    facilities includes those with no capacity figure."""
+    totals: dict[tuple[str, str, str], list[float]] = {}
+    for row in capacity_totals(dataset.facilities):
+        if row.status not in STATUS_GROUPS:
+            continue
+        cell = totals.setdefault((row.stage, row.unit, row.status), [0.0, 0])
+        cell[0] += row.total
+        cell[1] += row.facilities
+    order = [s.value for s in Stage]
+    return [
+        {"stage": stage, "unit": unit, "status": status, "capacity": round(value, 1),
+         "facilities": int(count)}
+        for (stage, unit, status), (value, count) in sorted(
+            totals.items(), key=lambda item: (order.index(item[0][0]), item[0][1],
+                                              STATUS_GROUPS.index(item[0][2])))
+    ]
+
+
+def overview(dataset: Dataset, year: int = 2030, scenario: str | None = None) -> Overview:
+    chosen = analytics_service.scenario_named(scenario)
+    counts = Counter((f.stage.value, f.status.value) for f in dataset.facilities)
+    facility_counts = [{"stage": s.value, "status": status, "facilities": counts[(s.value, status)]}
+                       for s in Stage for status in STATUS_GROUPS]
+    capacity = capacity_by_stage(dataset)
+    cells = {r["status"]: r["capacity"] for r in capacity
+             if r["stage"] == "cell" and r["unit"] == "GWh/yr"}
+    _concentration, covered = analytics_service.concentration_report(
+        dataset, year, "controller_country")
+    gap_frame, _prepared = analytics_service.gap(dataset, chosen, [year])
+    gap_rows = [
+        {"stage": r["stage"], "flow": r["label"], "unit": r["unit"],
+         "requirement": _round(r["requirement"]), "plausible": _round(r["plausible"]),
+         "gap": _round(r["gap"]), "self_sufficiency": _share(r["self_sufficiency"]),
+         "confidence": r["confidence"]}
+        for r in gap_frame.to_dict("records")
+    ]
+    sources = sorted({s.strip() for r in gap_frame["sources"] for s in str(r).split("|")
+                      if s.strip()})
+    covered_rows = [
+        {"stage": r["stage"], "flow": r["flow"], "unit": r["unit"],
+         "total": _round(r["total"]), "covered": _round(r["covered"]),
+         "share": _share(r["share"]), "facilities": ", ".join(r["facilities"])}
+        for r in covered.to_dict("records") if r["total"]
+    ]
+    from bmtc.screening.rules import rule_set
+
+    nations = ", ".join(sorted(rule_set("feoc-doe-2024").covered_nations))
+    return Overview(year=year, scenario=chosen.name, facilities=len(dataset.facilities),
+                    facility_counts=facility_counts,
+                    organizations=len(dataset.organizations), cell_gwh=cells,
+                    capacity=capacity, covered=covered_rows, covered_nations=nations,
+                    gap=gap_rows, gap_sources=sources)
+
+
+def _round(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else round(number, 1)
+
+
+def _share(value: Any) -> float | None:
+    number = _round(value)
+    return None if number is None else round(float(value), 3)

@@ -1,0 +1,25 @@
+"""The overview page: where the supply chain stands, in four figures and their tables."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from bmtc.views.overview import overview
+from bmtc.web.figures import overview as figures
+from bmtc.web.templating import render, store_of
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def overview_page(request: Request,
+                  year: Annotated[int, Query(ge=2025, le=2035)] = 2030) -> Response:
+    view = store_of(request).memoised(("overview", year),
+                                      lambda dataset: overview(dataset, year))
+    return render(request, "overview.html", view=view,
+                  facilities_figure=figures.facilities_by_stage(view),
+                  cells_figure=figures.cell_capacity(view),
+                  sufficiency_figure=figures.self_sufficiency(view))
