@@ -5,6 +5,7 @@ security headers on every response."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -38,6 +39,7 @@ def create_app(url: str | None = None) -> FastAPI:
         if store.count_facilities() == 0:
             initialise(store)
         app.state.store = store
+        threading.Thread(target=web.warm, args=(store,), name="warm-pages", daemon=True).start()
         try:
             yield
         finally:

@@ -15,6 +15,7 @@ from bmtc.domain.vocab import Stage
 # The three status groups the overview charts; paused, cancelled and closed plants are
 # counted in the table but not drawn as capacity to come.
 STATUS_GROUPS = ("operating", "under_construction", "announced")
+DEFAULT_YEAR = 2030
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def capacity_by_stage(dataset: Dataset) -> list[dict[str, Any]]:
     ]
 
 
-def overview(dataset: Dataset, year: int = 2030, scenario: str | None = None) -> Overview:
+def overview(dataset: Dataset, year: int = DEFAULT_YEAR, scenario: str | None = None) -> Overview:
     chosen = analytics_service.scenario_named(scenario)
     counts = Counter((f.stage.value, f.status.value) for f in dataset.facilities)
     facility_counts = [{"stage": s.value, "status": status, "facilities": counts[(s.value, status)]}

@@ -14,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bmtc.server.auth import AuthError
+from bmtc.store.store import Store
+from bmtc.views import overview as overview_view
 from bmtc.web.pages import (
     account,
     analysis,
@@ -92,3 +94,9 @@ def _html_errors_for_pages(app: FastAPI) -> None:
                           title=titles.get(exc.status_code, str(exc.detail)), problems=[])
 
         app.add_exception_handler(kind, handler)
+
+
+def warm(store: Store) -> None:
+    """Compute the overview once at start-up, so the first visitor does not wait for it."""
+    year = overview_view.DEFAULT_YEAR
+    store.memoised(("overview", year), lambda dataset: overview_view.overview(dataset, year))

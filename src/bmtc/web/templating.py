@@ -69,5 +69,9 @@ def render(request: Request, template: str, status_code: int = 200,
         "data_version": info.version if info else None,
         "data_as_of": str(info.as_of) if info and info.as_of else None,
     }
-    return templates.TemplateResponse(request, template, {**base, **context},
-                                      status_code=status_code)
+    response = templates.TemplateResponse(request, template, {**base, **context},
+                                          status_code=status_code)
+    # With no-referrer, browsers send "Origin: null" on form posts, and the sign-in form's
+    # same-origin check could never pass; same-origin still tells other sites nothing.
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from bmtc.views.overview import overview
+from bmtc.views.overview import DEFAULT_YEAR, overview
 from bmtc.web.figures import overview as figures
 from bmtc.web.templating import render, store_of
 
@@ -16,7 +16,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def overview_page(request: Request,
-                  year: Annotated[int, Query(ge=2025, le=2035)] = 2030) -> Response:
+                  year: Annotated[int, Query(ge=2025, le=2035)] = DEFAULT_YEAR) -> Response:
     view = store_of(request).memoised(("overview", year),
                                       lambda dataset: overview(dataset, year))
     return render(request, "overview.html", view=view,

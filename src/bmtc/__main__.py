@@ -1,0 +1,5 @@
+"""`python -m bmtc` runs the command-line interface."""
+
+from bmtc.cli import main
+
+main()

@@ -1,0 +1,83 @@
+"""The dashboard in a real headless Chromium: every page loads with nothing fetched from
+another host and no script errors, charts are drawn, and the main interactions work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser import LiveServer, Traffic, browser, live_server, watched_page
+
+__all__ = ["browser", "live_server", "watched_page"]
+
+PUBLIC_PAGES = ["/", "/map", "/stages", "/control", "/network", "/flows", "/scenario",
+                "/screening", "/compliance", "/funding", "/login"]
+
+
+def _page(watched: tuple[object, Traffic]) -> tuple[object, Traffic]:
+    return watched
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_every_public_page_loads_offline(live_server: LiveServer,
+                                         watched_page: tuple[object, Traffic], path: str,
+                                         tmp_path: Path) -> None:
+    from playwright.sync_api import Page
+
+    page, traffic = watched_page
+    assert isinstance(page, Page)
+    response = page.goto(live_server.base_url + path, wait_until="networkidle")
+    assert response is not None and response.status == 200
+    assert page.locator("h1").first.is_visible()
+    for chart in page.locator("[data-figure]").all():
+        # plotly marks a drawn chart with its own class and an SVG.
+        chart.locator(".main-svg").first.wait_for(state="attached", timeout=15_000)
+    page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+    traffic.assert_clean()
+
+
+def test_keyboard_reaches_the_content_first(live_server: LiveServer,
+                                            watched_page: tuple[object, Traffic]) -> None:
+    from playwright.sync_api import Page
+
+    page, traffic = watched_page
+    assert isinstance(page, Page)
+    page.goto(live_server.base_url + "/", wait_until="networkidle")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    traffic.assert_clean()
+
+
+def test_the_overview_reads_at_phone_width(live_server: LiveServer,
+                                          watched_page: tuple[object, Traffic]) -> None:
+    from playwright.sync_api import Page
+
+    page, traffic = watched_page
+    assert isinstance(page, Page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.base_url + "/", wait_until="networkidle")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the page is {overflow}px wider than a phone screen"
+    traffic.assert_clean()
+
+
+def test_member_pages_send_visitors_to_sign_in(live_server: LiveServer,
+                                               watched_page: tuple[object, Traffic]) -> None:
+    from playwright.sync_api import Page
+
+    page, traffic = watched_page
+    assert isinstance(page, Page)
+    page.goto(live_server.base_url + "/submit", wait_until="networkidle")
+    assert page.url.endswith("/login?next=/submit")
+    page.fill("input[name=email]", "nobody@example.org")
+    page.fill("input[name=password]", "not a real password")
+    page.click("button[type=submit] >> text=Sign in")
+    assert page.locator(".error").inner_text().startswith("Unknown email")
+    # The refused sign-in answers 401 by design; nothing else may fail.
+    traffic.failed = [f for f in traffic.failed if not f.startswith("401 ")]
+    traffic.console_errors = [e for e in traffic.console_errors if "status of 401" not in e]
+    traffic.assert_clean()
