@@ -24,6 +24,8 @@ from bmtc.store.store import Store
 from bmtc.web import app as web
 from bmtc.web.app import page_policy
 
+WARM_TIMEOUT_S = 60
+
 
 def _policy_for(path: str) -> str | None:
     if path == "/docs":
@@ -39,10 +41,14 @@ def create_app(url: str | None = None) -> FastAPI:
         if store.count_facilities() == 0:
             initialise(store)
         app.state.store = store
-        threading.Thread(target=web.warm, args=(store,), name="warm-pages", daemon=True).start()
+        # Warming runs beside the first requests; shutdown waits for it, since a thread
+        # still inside the database driver when the interpreter exits can abort the process.
+        warming = threading.Thread(target=web.warm, args=(store,), name="warm-pages")
+        warming.start()
         try:
             yield
         finally:
+            warming.join(timeout=WARM_TIMEOUT_S)
             if given is None:
                 store.close()
 

@@ -11,6 +11,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bmtc.server.problems import BASE, PROBLEM_JSON
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+TOO_LARGE_PAGE = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                  "<title>Upload too large · bmtc</title>"
+                  "<link rel=\"stylesheet\" href=\"/static/bmtc/bmtc.css\"></head><body>"
+                  "<main id=\"main\"><h1>Upload too large</h1>"
+                  "<p class=\"error\" role=\"alert\">{detail}.</p>"
+                  "<p><a href=\"/\">Back to the overview</a></p></main></body></html>")
 
 
 class BodyLimit:
@@ -47,12 +53,18 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        body: dict[str, Any] = {
-            "type": BASE + "too-large", "title": "Request body too large", "status": 413,
-            "detail": f"the body may be at most {self.limit} bytes",
-            "instance": scope.get("path", ""), "errors": []}
-        payload = json.dumps(body).encode()
+        path = scope.get("path", "")
+        detail = f"the body may be at most {self.limit} bytes"
+        if path.startswith("/api/"):
+            body: dict[str, Any] = {
+                "type": BASE + "too-large", "title": "Request body too large", "status": 413,
+                "detail": detail, "instance": path, "errors": []}
+            payload, media = json.dumps(body).encode(), PROBLEM_JSON
+        else:
+            # A dashboard form: the visitor gets a page, with a way back.
+            payload = TOO_LARGE_PAGE.format(detail=detail).encode()
+            media = "text/html; charset=utf-8"
         await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                    "headers": [(b"content-type", media.encode()),
                                 (b"content-length", str(len(payload)).encode())]})
         await send({"type": "http.response.body", "body": payload})

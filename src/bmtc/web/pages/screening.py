@@ -4,6 +4,7 @@ verdict, every test, the evidence paths and the ownership graph."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -35,7 +36,7 @@ def screening_page(request: Request, org: str = "", ruleset: str = RULESETS[0],
                    as_of: str = "") -> Response:
     form = {"org": org.strip()[:MAX_QUERY], "ruleset": ruleset,
             "as_of": as_of.strip() or date.today().isoformat()}
-    page = {"form": form, "rulesets": RULESETS}
+    page: dict[str, Any] = {"form": form, "rulesets": RULESETS}
     if not form["org"]:
         return render(request, "screening/page.html", **page)
     problems = _form_problems(form)
