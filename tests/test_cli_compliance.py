@@ -90,3 +90,18 @@ def test_macr_on_the_csv_and_excel_templates(atlas: str) -> None:
                          "--db", atlas)
         assert trail["summary"]["verdict"] == "pass"
         assert trail["summary"]["ratio"] == pytest.approx(0.76)
+
+
+@pytest.mark.parametrize(("name", "content"), [("broken.xlsx", b"not a workbook"),
+                                               ("latin.csv", "kind,name\nproduct,Café\n"
+                                                .encode("latin-1"))])
+def test_unreadable_bills_are_named_errors_not_crashes(tmp_path: Path, name: str,
+                                                       content: bytes) -> None:
+    from bmtc.compliance.bom import read_bom
+    from bmtc.io.problems import ImportFailed
+
+    bill = tmp_path / name
+    bill.write_bytes(content)
+    with pytest.raises(ImportFailed) as failure:
+        read_bom(bill)
+    assert name in str(failure.value)

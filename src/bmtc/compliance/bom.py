@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from python_calamine import CalamineError
 
 from bmtc.domain.geo import normalize_country
 from bmtc.domain.vocab import Stage
@@ -233,11 +234,17 @@ def read_bom(path: Path) -> Bom:
     if not path.is_file():
         raise ImportFailed([Problem(path.name, None, None, "does not exist")])
     suffix = path.suffix.lower()
-    if suffix == ".json":
-        return _read_json(path)
-    if suffix == ".csv":
-        return _read_csv(path)
-    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
-        return _read_excel(path)
+    try:
+        if suffix == ".json":
+            return _read_json(path)
+        if suffix == ".csv":
+            return _read_csv(path)
+        if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+            return _read_excel(path)
+    except UnicodeDecodeError:
+        raise ImportFailed([Problem(path.name, None, None, "is not UTF-8 text")]) from None
+    except (csv.Error, CalamineError) as exc:
+        raise ImportFailed([Problem(path.name, None, None, f"could not be read: {exc}")],
+                           ) from None
     raise ImportFailed([Problem(path.name, None, None,
                                 "is not a bill of materials (.json, .csv or .xlsx)")])

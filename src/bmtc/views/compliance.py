@@ -12,8 +12,6 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from python_calamine import CalamineError
-
 from bmtc.compliance.audit import macr_audit
 from bmtc.compliance.bom import COMPONENT_FIELDS, PRODUCT_FIELDS, Bom, read_bom
 from bmtc.compliance.macr import load_macr
@@ -94,9 +92,7 @@ def read_upload(name: str, content: bytes) -> Bom:
         path.write_bytes(content)
         try:
             return read_bom(path)
-        except UnicodeDecodeError:
-            raise ImportFailed([Problem(file, None, None, "is not UTF-8 text")]) from None
-        except (csv.Error, CalamineError, ValueError) as exc:
+        except ValueError as exc:
             raise ImportFailed([Problem(file, None, None, f"could not be read: {exc}")],
                                ) from None
 
