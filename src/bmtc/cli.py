@@ -405,6 +405,7 @@ def vocab(as_json: JsonOption = False) -> None:
 from bmtc import (  # noqa: E402, F401
     cli_accounts,
     cli_analysis,
+    cli_brief,
     cli_compliance,
     cli_screening,
     cli_server,
