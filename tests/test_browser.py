@@ -81,3 +81,65 @@ def test_member_pages_send_visitors_to_sign_in(live_server: LiveServer,
     traffic.failed = [f for f in traffic.failed if not f.startswith("401 ")]
     traffic.console_errors = [e for e in traffic.console_errors if "status of 401" not in e]
     traffic.assert_clean()
+
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "docs" / "templates" / "compliance"
+
+
+def test_map_filters_and_a_marker_opens_its_card(live_server: LiveServer,
+                                                 watched_page: tuple[object, Traffic],
+                                                 tmp_path: Path) -> None:
+    from playwright.sync_api import Page
+
+    page, traffic = watched_page
+    assert isinstance(page, Page)
+    page.goto(live_server.base_url + "/map", wait_until="networkidle")
+    page.wait_for_selector("[data-map-ready]")
+    page.select_option("select[name=stage]", "cell")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector("[data-map-ready]")
+    assert "stage=cell" in page.url
+    rows = page.locator("table tbody tr")
+    assert rows.count() > 0
+    assert all("cell" in text for text in rows.all_inner_texts())
+    single = page.locator("#atlas-map .scatterlayer .trace:not(:first-child) .point").last
+    single.click(force=True)
+    page.wait_for_selector("#map-card[data-card-loaded]")
+    card = page.locator("#map-card")
+    assert card.locator("h2").inner_text()
+    assert card.locator("a.source, a[href^='http']").count() > 0
+    page.screenshot(path=str(tmp_path / "map.png"))
+    traffic.assert_clean()
+
+
+def test_a_screening_explains_its_verdict(live_server: LiveServer,
+                                          watched_page: tuple[object, Traffic]) -> None:
+    from playwright.sync_api import Page
+
+    page, traffic = watched_page
+    assert isinstance(page, Page)
+    page.goto(live_server.base_url + "/screening", wait_until="networkidle")
+    page.fill("input[name=org]", "Gotion High-Tech")
+    page.select_option("select[name=ruleset]", "feoc-doe-2024")
+    page.fill("input[name=as_of]", "2026-06-30")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#verdict-heading .badge").inner_text().strip() == "feoc"
+    page.locator("[data-figure] .main-svg").first.wait_for(state="attached")
+    traffic.assert_clean()
+
+
+def test_a_bill_upload_gives_the_ratio_and_verdict(live_server: LiveServer,
+                                                   watched_page: tuple[object, Traffic]) -> None:
+    from playwright.sync_api import Page
+
+    page, traffic = watched_page
+    assert isinstance(page, Page)
+    page.goto(live_server.base_url + "/compliance", wait_until="networkidle")
+    page.set_input_files("input[name=bill]", str(TEMPLATES / "module-45x.xlsx"))
+    page.select_option("select[name=year]", "2026")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "76.0%" in page.locator(".cards").first.inner_text()
+    assert page.locator("h2 .badge").first.inner_text().strip() == "PASS"
+    traffic.assert_clean()

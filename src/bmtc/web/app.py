@@ -97,6 +97,8 @@ def _html_errors_for_pages(app: FastAPI) -> None:
 
 
 def warm(store: Store) -> None:
-    """Compute the overview once at start-up, so the first visitor does not wait for it."""
+    """Compute the overview and project the map once at start-up, so the first visitors do
+    not wait for them."""
     year = overview_view.DEFAULT_YEAR
     store.memoised(("overview", year), lambda dataset: overview_view.overview(dataset, year))
+    atlas_map.warm(store)
