@@ -63,12 +63,28 @@ class LiveServer:
     log: Path
 
 
+# Accounts the live server is given: email -> (role, organization).
+ACCOUNTS = {"member@example.org": ("member", "tesla"), "admin@example.org": ("admin", None)}
+PASSWORD = "a long enough password"
+
+
+def _add_accounts(database_url: str) -> None:
+    for email, (role, org) in ACCOUNTS.items():
+        command = [sys.executable, "-m", "bmtc", "users", "add", email, "--role", role,
+                   "--password-stdin", "--db", database_url]
+        if org:
+            command += ["--org", org]
+        subprocess.run(command, input=PASSWORD + "\n", text=True, check=True,
+                       capture_output=True, timeout=120)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("live")
     port = free_port()
     log = folder / "server.log"
-    env = {**os.environ, "BMTC_DATABASE_URL": f"sqlite:///{folder / 'live.db'}"}
+    database_url = f"sqlite:///{folder / 'live.db'}"
+    env = {**os.environ, "BMTC_DATABASE_URL": database_url}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "bmtc", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -88,6 +104,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             if time.monotonic() > deadline:
                 pytest.fail(f"bmtc serve did not answer within {START_TIMEOUT_S} s")
             time.sleep(0.3)
+        _add_accounts(database_url)
         yield LiveServer(base, process, log)
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -143,3 +143,42 @@ def test_a_bill_upload_gives_the_ratio_and_verdict(live_server: LiveServer,
     assert "76.0%" in page.locator(".cards").first.inner_text()
     assert page.locator("h2 .badge").first.inner_text().strip() == "PASS"
     traffic.assert_clean()
+
+
+def _sign_in(page: object, base: str, email: str, next_path: str) -> None:
+    from playwright.sync_api import Page
+
+    from tests.browser import PASSWORD
+
+    assert isinstance(page, Page)
+    page.goto(f"{base}/login?next={next_path}", wait_until="networkidle")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.url == base + next_path
+
+
+def test_a_member_submits_and_an_admin_sees_the_audit_log(
+        live_server: LiveServer, watched_page: tuple[object, Traffic], tmp_path: Path) -> None:
+    from playwright.sync_api import Page
+
+    page, traffic = watched_page
+    assert isinstance(page, Page)
+    base = live_server.base_url
+    _sign_in(page, base, "member@example.org", "/submit")
+    page.fill("input[name=facility_id]", "tesla-nevada-lfp-cells")
+    page.fill("input[name=period]", "2026")
+    page.select_option("select[name=metric]", "capacity")
+    page.fill("input[name=value]", "9.5")
+    page.fill("input[name=unit]", "GWh/yr")
+    page.click("form.stack button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "Saved as" in page.locator("[role=status]").inner_text()
+    page.screenshot(path=str(tmp_path / "submit.png"), full_page=True)
+    page.click("header.site button[type=submit] >> text=Sign out")
+    page.wait_for_load_state("networkidle")
+    _sign_in(page, base, "admin@example.org", "/admin")
+    assert "atlas.import" in page.locator("main").inner_text()
+    assert "submission" in page.locator("main").inner_text()
+    traffic.assert_clean()

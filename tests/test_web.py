@@ -64,7 +64,9 @@ def test_overview_shows_the_engine_figures_with_drawable_charts(client: TestClie
     assert f"{operating:,.0f} GWh" in page.text
     bars = charts["cell-capacity-data"]["data"][0]  # type: ignore[index]
     assert operating in bars["x"]
-    assert 'role="img" aria-label="' in page.text and "<details>" in page.text
+    assert 'role="group" aria-describedby="cell-capacity-caption"' in page.text
+    assert '<figcaption id="cell-capacity-caption">Cell capacity' in page.text
+    assert "<details>" in page.text
     assert 'src="/static/plotly/plotly.min.js"' in page.text
     assert "https://cdn" not in page.text
 
@@ -85,6 +87,8 @@ def test_errors_are_pages_and_api_errors_stay_problem_documents(client: TestClie
     assert "Page not found" in missing.text
     bad = client.get("/", params={"year": "<script>"})
     assert bad.status_code == 422 and "<script>" not in bad.text
+    beyond = client.get("/", params={"year": 2034})  # past the default scenario's demand
+    assert beyond.status_code == 422 and "covers 2025-2030" in beyond.text
     api = client.get("/api/v1/no-such")
     assert api.headers["content-type"] == "application/problem+json"
 
@@ -147,3 +151,10 @@ def test_admin_sees_the_audit_log_and_signs_out(client: TestClient) -> None:
     out = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
     assert out.status_code == 303
     assert client.get("/admin", follow_redirects=False).status_code == 303
+
+
+def test_text_for_chart_labels_cannot_become_markup() -> None:
+    from bmtc.web.figures import plot_text
+
+    assert plot_text('<a href="https://x">CATL</a> & co') == (
+        '&lt;a href="https://x"&gt;CATL&lt;/a&gt; &amp; co')

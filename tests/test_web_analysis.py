@@ -88,7 +88,9 @@ def test_pages_carry_their_charts(client: TestClient, url: str,
         assert trace_types(found[chart_id]) == types
         assert found[chart_id]["layout"]["title"]["text"]
         # Every chart has a text alternative and the numbers as a table.
-        assert re.search(rf'id="{chart_id}" class="plot" role="img" aria-label="[^"]{{20,}}"',
+        assert re.search(rf'id="{chart_id}" class="plot" role="group" '
+                         rf'aria-describedby="{chart_id}-caption"', page)
+        assert re.search(rf'<figcaption id="{chart_id}-caption">[^<]{{20,}}</figcaption>',
                          page)
     assert page.count("<summary>Data table</summary>") >= len(charts)
     assert "Sources and confidence" in page

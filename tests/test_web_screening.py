@@ -87,7 +87,7 @@ def test_evidence_path_is_highlighted_and_described(client: TestClient,
     assert segment == [nodes["gotion-high-tech"], nodes["gotion-inc"]]
     assert "gotion-high-tech" in traces["Parties on the evidence path"]["customdata"]
     assert traces["Screened party"]["customdata"] == ["gotion-inc"]
-    alt = re.search(r'aria-label="([^"]*)" data-figure="ownership-graph-data"', html)
+    alt = re.search(r'<figcaption id="ownership-graph-caption">([^<]*)</figcaption>', html)
     assert alt is not None
     assert "Gotion High-Tech holds 100% of Gotion Inc." in unescape(alt.group(1))
     # The hop table names the source and its date.

@@ -221,6 +221,11 @@ def rate_limit(limiter: RateLimiter, *,
 # cannot read or compute.
 
 SESSION_COOKIE = "bmtc_session"
+# One bucket per client for every sign-in form (API and dashboard), so a guesser cannot
+# double the rate by alternating between them.
+SIGN_IN_LIMITER = RateLimiter(rate=0.2, burst=5)
+SESSION_SCOPES: dict[str, tuple[Scope, ...]] = {"member": ("read", "submit"),
+                                                "admin": ("read", "admin")}
 CSRF_HEADER = "x-csrf-token"
 SESSION_HOURS = 8
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -37,6 +37,8 @@ from bmtc.server.auth import (
     AUTH_RESPONSES,
     SESSION_COOKIE,
     SESSION_HOURS,
+    SESSION_SCOPES,
+    SIGN_IN_LIMITER,
     AuthError,
     CurrentPrincipal,
     Principal,
@@ -386,10 +388,9 @@ class SignIn(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
-_SIGN_IN = RateLimiter(rate=0.2, burst=5)
 
 
-@router.post("/session", dependencies=[Depends(rate_limit(_SIGN_IN, per="client"))])
+@router.post("/session", dependencies=[Depends(rate_limit(SIGN_IN_LIMITER, per="client"))])
 def sign_in(request: Request, response: Response, credentials: SignIn) -> dict[str, Any]:
     """Sign in from a browser: the session secret goes into an HttpOnly, Secure,
     SameSite=Strict cookie; the answer carries the CSRF token to send on every change."""
@@ -398,8 +399,7 @@ def sign_in(request: Request, response: Response, credentials: SignIn) -> dict[s
     if user is None:
         raise AuthError(401, "unauthorized", "Sign-in failed", "unknown email or wrong password",
                         headers={"WWW-Authenticate": "Bearer"})
-    scopes = {"member": ("read", "submit"), "admin": ("read", "admin")}.get(user.role,
-                                                                              ("read",))
+    scopes = SESSION_SCOPES.get(user.role, ("read",))
     token = accounts.create_token(user.email, scopes=scopes,
                                   expires=timedelta(hours=SESSION_HOURS), actor=user.id)
     response.set_cookie(SESSION_COOKIE, token.secret, max_age=SESSION_HOURS * 3600,
@@ -422,5 +422,6 @@ def sign_out(request: Request, response: Response) -> None:
                 raise AuthError(403, "csrf", "Cross-site request refused",
                                 "signing out needs the X-CSRF-Token header given at sign-in")
             accounts.revoke_token(secret, actor=resolved.user.id)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=True,
-                           samesite="strict")
+    for path in ("/", "/api"):  # "/api" is where earlier versions set the cookie
+        response.delete_cookie(SESSION_COOKIE, path=path, httponly=True, secure=True,
+                               samesite="strict")

@@ -92,10 +92,15 @@ def facility_rows(conn: Connection, flt: FacilityFilter) -> list[dict[str, Any]]
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def atlas_version(conn: Connection) -> int:
-    """A number that changes whenever the atlas does: every atlas write is an import, and
-    each import adds a row to `imports` in the same transaction."""
-    return int(conn.execute(select(func.coalesce(func.max(imports.c.id), 0))).scalar_one())
+def atlas_version(conn: Connection) -> tuple[int, int]:
+    """A value that changes whenever the atlas does: every atlas write is an import, and
+    each import adds a row to `imports` in the same transaction. The count as well as the
+    highest id, since on PostgreSQL ids are handed out in insert order, not commit order: a
+    slower import committing after a faster one with a higher id still raises the count."""
+    count, highest = conn.execute(
+        select(func.count(), func.coalesce(func.max(imports.c.id), 0)).select_from(imports)
+    ).one()
+    return int(count), int(highest)
 
 
 SORTABLE = ("name", "country", "stage", "status", "capacity_value", "start_year")

@@ -33,6 +33,9 @@ class Store:
         self._pages_lock = threading.Lock()
         self._memo: LRUCache[tuple[Any, ...], Any] = LRUCache(MEMO_ENTRIES)
         self._memo_lock = threading.Lock()
+        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._atlas: tuple[tuple[int, int], Dataset] | None = None
+        self._atlas_lock = threading.Lock()
         if create:
             migrate(self.engine)
 
@@ -102,22 +105,38 @@ class Store:
     def memoised(self, key: tuple[Any, ...], compute: Callable[[Dataset], T]) -> T:
         """`compute` over the atlas, remembered until the next import changes the atlas.
         For read-only views (dashboard figures, analyses) that are costly to rebuild on
-        every request; the result must not be modified by the caller."""
-        with self.engine.connect() as conn:
-            version = queries.atlas_version(conn)
+        every request; the result must not be modified by the caller. Concurrent requests
+        for the same key wait for one computation rather than each running it."""
+        version = self.atlas_version()
         with self._memo_lock:
-            hit = self._memo.get((version, *key))
-            if hit is not None:
-                return cast(T, hit)
-            dataset = self._memo.get((version, "dataset"))
-        if dataset is None:
-            dataset = self.load()
-            with self._memo_lock:
-                self._memo[(version, "dataset")] = dataset
-        value = compute(cast(Dataset, dataset))
-        with self._memo_lock:
-            self._memo[(version, *key)] = value
+            if (version, *key) in self._memo:
+                return cast(T, self._memo[(version, *key)])
+            key_lock = self._key_locks.setdefault((version, *key), threading.Lock())
+        with key_lock:
+            try:
+                with self._memo_lock:
+                    if (version, *key) in self._memo:
+                        return cast(T, self._memo[(version, *key)])
+                value = compute(self.atlas(version))
+                with self._memo_lock:
+                    self._memo[(version, *key)] = value
+            finally:
+                with self._memo_lock:
+                    self._key_locks.pop((version, *key), None)
         return value
+
+    def atlas_version(self) -> tuple[int, int]:
+        with self.engine.connect() as conn:
+            return queries.atlas_version(conn)
+
+    def atlas(self, version: tuple[int, int] | None = None) -> Dataset:
+        """The whole atlas as loaded, shared by every memoised view of one version. It has
+        its own slot, so no number of distinct views can push it out."""
+        version = version or self.atlas_version()
+        with self._atlas_lock:
+            if self._atlas is None or self._atlas[0] != version:
+                self._atlas = (version, self.load())
+            return self._atlas[1]
 
     def facility_page(self, flt: queries.FacilityFilter, sort: str, descending: bool,
                       offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:

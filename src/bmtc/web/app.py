@@ -5,11 +5,12 @@ another site."""
 from __future__ import annotations
 
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -48,8 +49,12 @@ def page_policy(path: str) -> str | None:
 def install(app: FastAPI) -> None:
     import plotly
 
-    plotly_js = files(plotly) / "package_data"
-    app.mount("/static/plotly", StaticFiles(directory=str(plotly_js)), name="plotly")
+    plotly_js = Path(str(files(plotly) / "package_data" / "plotly.min.js"))
+
+    @app.get("/static/plotly/plotly.min.js", include_in_schema=False)
+    def plotly_script() -> FileResponse:
+        return FileResponse(plotly_js, media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=86400"})
     app.mount("/static/bmtc", StaticFiles(directory=str(files("bmtc.web") / "static")),
               name="bmtc-static")
     for router in PAGE_ROUTERS:

@@ -29,8 +29,10 @@ class WebUser:
     def signed_in(self) -> bool:
         return self.user_id is not None
 
-    def may(self, role: str) -> bool:
-        return role_rank(self.role) >= role_rank(role)
+    def may(self, role: str, scope: str | None = None) -> bool:
+        """At least `role`, and (like the API) holding `scope` on this session's token."""
+        return role_rank(self.role) >= role_rank(role) and (scope is None
+                                                             or scope in self.scopes)
 
 
 PUBLIC = WebUser(user_id=None, email=None, role="public", organization_id=None, csrf=None)
@@ -61,9 +63,9 @@ class NeedsSignIn(Exception):
         self.role, self.next_path, self.signed_in = role, next_path, signed_in
 
 
-def require_role(request: Request, role: Role) -> WebUser:
+def require_role(request: Request, role: Role, scope: str | None = None) -> WebUser:
     user = web_user(request)
-    if not user.may(role):
+    if not user.may(role, scope):
         raise NeedsSignIn(role, request.url.path, user.signed_in)
     return user
 
@@ -75,7 +77,7 @@ def sign_in_location(next_path: str) -> str:
 def safe_next(next_path: str | None) -> str:
     """Only a path on this site: never an absolute or scheme-relative URL (open redirect)."""
     if not next_path or not next_path.startswith("/") or next_path.startswith("//") or (
-            urlsplit(next_path).netloc):
+            urlsplit(next_path).netloc) or any(c == "\\" or ord(c) < 32 for c in next_path):
         return "/"
     return next_path
 

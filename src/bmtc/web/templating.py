@@ -74,4 +74,8 @@ def render(request: Request, template: str, status_code: int = 200,
     # With no-referrer, browsers send "Origin: null" on form posts, and the sign-in form's
     # same-origin check could never pass; same-origin still tells other sites nothing.
     response.headers["Referrer-Policy"] = "same-origin"
+    if user.signed_in:
+        # The page carries the CSRF token and the user's own figures: keep it out of shared
+        # and back-button caches.
+        response.headers["Cache-Control"] = "no-store"
     return response

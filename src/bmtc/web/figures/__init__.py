@@ -4,6 +4,7 @@ deficiencies; status colours are fixed so a status looks the same on every page.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442",
@@ -25,6 +26,12 @@ BASE_LAYOUT: dict[str, Any] = {
     "plot_bgcolor": "#ffffff",
     "legend": {"orientation": "h", "y": -0.2},
 }
+
+
+def plot_text(value: object) -> str:
+    """Text from the data for plotly labels and hover text, which read a little HTML
+    (links, spans): escaped, so a name can never become markup."""
+    return html.escape(str(value), quote=False)
 
 
 def layout(**overrides: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from bmtc.views.funding import Award, PolicyEvent
-from bmtc.web.figures import OKABE_ITO, layout
+from bmtc.web.figures import OKABE_ITO, layout, plot_text
 
 # Rules still in force are drawn this far past today, so an open end reads as open.
 OPEN_END_YEARS = 2
@@ -57,8 +57,8 @@ def _spans(rows: list[PolicyEvent], group: str, colour: str, horizon: date,
 
 def _event_hover(event: PolicyEvent) -> str:
     until = f" to {event.until}" if event.until else " (no end date)"
-    return (f"{event.label}<br>{event.rule_id}: from {event.day}{until}"
-            f"<br>{event.citation}<br>confidence: {event.confidence}")
+    return (f"{plot_text(event.label)}<br>{plot_text(event.rule_id)}: from {event.day}{until}"
+            f"<br>{plot_text(event.citation)}<br>confidence: {plot_text(event.confidence)}")
 
 
 def awards_figure(awards: tuple[Award, ...]) -> dict[str, Any]:
@@ -83,6 +83,8 @@ def awards_figure(awards: tuple[Award, ...]) -> dict[str, Any]:
 
 
 def _award_hover(award: Award) -> str:
-    return (f"{award.recipient}<br>{award.program} ({award.agency})"
-            f"<br>{award.amount:,.0f} {award.currency}, {award.status}"
-            f"<br>announced {award.announced}; source: {award.publisher or award.source_url}")
+    return (f"{plot_text(award.recipient)}<br>{plot_text(award.program)} "
+            f"({plot_text(award.agency)})"
+            f"<br>{award.amount:,.0f} {plot_text(award.currency)}, {plot_text(award.status)}"
+            f"<br>announced {plot_text(award.announced)}; source: "
+            f"{plot_text(award.publisher or award.source_url)}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bmtc.views.screening import GraphEdge, GraphNode, ScreeningView
-from bmtc.web.figures import OKABE_ITO, layout
+from bmtc.web.figures import OKABE_ITO, layout, plot_text
 
 PATH_COLOUR = OKABE_ITO[3]  # vermillion
 PARTY_COLOUR = OKABE_ITO[0]  # blue
@@ -68,8 +68,9 @@ def _stake_trace(edges: tuple[GraphEdge, ...], where: dict[str, tuple[float, int
         (x0, y0), (x1, y1) = where[edge.holder], where[edge.subject]
         xs.append((x0 + x1) / 2)
         ys.append((y0 + y1) / 2)
-        texts.append(f"{names[edge.holder]} holds {edge.stake} of {names[edge.subject]}"
-                     f"<br>source dated {edge.source_date or 'undated'}"
+        texts.append(f"{plot_text(names[edge.holder])} holds {plot_text(edge.stake)} of "
+                     f"{plot_text(names[edge.subject])}"
+                     f"<br>source dated {plot_text(edge.source_date or 'undated')}"
                      + ("<br>on the evidence path" if edge.on_path else ""))
     return {"type": "scatter", "mode": "markers", "name": "Stakes", "x": xs, "y": ys,
             "hovertext": texts, "hoverinfo": "text", "showlegend": False,
@@ -81,7 +82,7 @@ def _node_trace(nodes: list[GraphNode], name: str, colour: str, symbol: str,
     return {
         "type": "scatter", "mode": "markers+text", "name": name,
         "x": [n.x for n in nodes], "y": [n.layer for n in nodes],
-        "text": [n.name for n in nodes], "textposition": "top center",
+        "text": [plot_text(n.name) for n in nodes], "textposition": "top center",
         "customdata": [n.org_id for n in nodes],
         "hovertext": [_node_hover(n) for n in nodes], "hoverinfo": "text",
         "marker": {"size": 18 if symbol == "diamond" else 13, "color": colour,
@@ -90,7 +91,8 @@ def _node_trace(nodes: list[GraphNode], name: str, colour: str, symbol: str,
 
 
 def _node_hover(node: GraphNode) -> str:
-    lines = [node.name, f"{node.kind or 'party'}, {node.country or 'country unknown'}"]
+    lines = [plot_text(node.name),
+             plot_text(f"{node.kind or 'party'}, {node.country or 'country unknown'}")]
     if node.lists:
-        lines.append("listed: " + ", ".join(node.lists))
+        lines.append("listed: " + plot_text(", ".join(node.lists)))
     return "<br>".join(lines)

@@ -9,13 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bmtc.server.auth import SESSION_COOKIE, SESSION_HOURS, RateLimiter, accounts_of, rate_limit
+from bmtc.server.auth import (
+    SESSION_COOKIE,
+    SESSION_HOURS,
+    SESSION_SCOPES,
+    SIGN_IN_LIMITER,
+    accounts_of,
+    rate_limit,
+)
 from bmtc.web.session import check_form, safe_next, same_origin, web_user
 from bmtc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-_SIGN_IN = RateLimiter(rate=0.2, burst=5)
-SCOPES_BY_ROLE = {"member": ("read", "submit"), "admin": ("read", "admin")}
 
 
 @router.get("/login")
@@ -23,7 +28,7 @@ def login_form(request: Request, next: str | None = None) -> Response:
     return render(request, "account/login.html", next=safe_next(next), problem=None)
 
 
-@router.post("/login", dependencies=[Depends(rate_limit(_SIGN_IN, per="client"))])
+@router.post("/login", dependencies=[Depends(rate_limit(SIGN_IN_LIMITER, per="client"))])
 def login(request: Request, email: Annotated[str, Form(max_length=254)],
           password: Annotated[str, Form(max_length=1024)],
           next: Annotated[str, Form(max_length=500)] = "/") -> Response:
@@ -36,7 +41,7 @@ def login(request: Request, email: Annotated[str, Form(max_length=254)],
     if user is None:
         return render(request, "account/login.html", status_code=401, next=target,
                       problem="Unknown email or wrong password.")
-    token = accounts.create_token(user.email, scopes=SCOPES_BY_ROLE.get(user.role, ("read",)),
+    token = accounts.create_token(user.email, scopes=SESSION_SCOPES.get(user.role, ("read",)),
                                   expires=timedelta(hours=SESSION_HOURS), actor=user.id)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, token.secret, max_age=SESSION_HOURS * 3600,
@@ -55,6 +60,7 @@ def logout(request: Request,
             return render(request, "error.html", status_code=403,
                           title="Cross-site request refused", problems=[])
         accounts_of(request).revoke_token(secret, actor=user.user_id)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, secure=True,
-                           samesite="strict")
+    for path in ("/", "/api"):  # "/api" is where earlier versions set the cookie
+        response.delete_cookie(SESSION_COOKIE, path=path, httponly=True, secure=True,
+                               samesite="strict")
     return response

@@ -30,7 +30,7 @@ AUDIT_ROWS = 100
 def _member(request: Request) -> WebUser:
     """Submitting is for members, who speak for an organization; analysts rank above
     members but have no organization to submit for."""
-    user = require_role(request, "member")
+    user = require_role(request, "member", scope="submit")
     if user.organization_id is None and user.role != "admin":
         raise NeedsSignIn("member", request.url.path, signed_in=True)
     return user
@@ -47,7 +47,7 @@ def _submissions(request: Request, user: WebUser) -> SubmissionStore:
 def _own_facilities(request: Request, user: WebUser) -> list[dict[str, Any]]:
     if user.organization_id is None:
         return []
-    dataset = store_of(request).memoised(("dataset-only",), lambda d: d)
+    dataset = store_of(request).atlas()
     return [{"id": f.id, "name": f.name, "stage": f.stage.value}
             for f in dataset.facilities if f.operator_id == user.organization_id]
 
@@ -90,7 +90,7 @@ def submit(request: Request, facility_id: Annotated[str, Form(max_length=120)],
     except Forbidden as exc:
         return _submit_page(request, user, 403, problems=[str(exc)])
     except (LookupError, ValueError) as exc:
-        return _submit_page(request, user, 422, problems=[str(exc.args[0])])
+        return _submit_page(request, user, 422, problems=[str(exc)])
     return _submit_page(request, user, saved=ids[0])
 
 
@@ -106,7 +106,7 @@ def _admin_page(request: Request, user: WebUser, status_code: int = 200,
 
 @router.get("/admin")
 def admin(request: Request) -> Response:
-    return _admin_page(request, require_role(request, "admin"))
+    return _admin_page(request, require_role(request, "admin", scope="admin"))
 
 
 @router.post("/admin/release")
@@ -114,7 +114,7 @@ def release(request: Request, metric: Annotated[str, Form(max_length=24)],
             period: Annotated[str, Form(max_length=10)],
             stage: Annotated[str, Form(max_length=24)],
             csrf_token: Annotated[str, Form(max_length=128)] = "") -> Response:
-    user = require_role(request, "admin")
+    user = require_role(request, "admin", scope="admin")
     if not check_form(request, user, csrf_token):
         return _admin_page(request, user, 403, problems=["The form has expired or was not "
                                                          "sent from this site; reload it."])
@@ -126,5 +126,5 @@ def release(request: Request, metric: Annotated[str, Form(max_length=24)],
     except Forbidden as exc:
         return _admin_page(request, user, 403, problems=[str(exc)])
     except (LookupError, ValueError) as exc:
-        return _admin_page(request, user, 422, problems=[str(exc.args[0])])
+        return _admin_page(request, user, 422, problems=[str(exc)])
     return _admin_page(request, user, released=table)

@@ -17,8 +17,13 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def overview_page(request: Request,
                   year: Annotated[int, Query(ge=2025, le=2035)] = DEFAULT_YEAR) -> Response:
-    view = store_of(request).memoised(("overview", year),
-                                      lambda dataset: overview(dataset, year))
+    try:
+        view = store_of(request).memoised(("overview", year),
+                                          lambda dataset: overview(dataset, year))
+    except ValueError as exc:
+        # The default scenario's demand does not reach every year the form allows.
+        return render(request, "error.html", status_code=422,
+                      title="The overview cannot be drawn for that year", problems=[str(exc)])
     return render(request, "overview.html", view=view,
                   facilities_figure=figures.facilities_by_stage(view),
                   cells_figure=figures.cell_capacity(view),

@@ -27,7 +27,7 @@ MAX_QUERY = 200
 
 def atlas(request: Request) -> Dataset:
     """The loaded atlas, shared with every other memoised view until the atlas changes."""
-    dataset: Dataset = store_of(request).memoised(("web", "atlas"), lambda loaded: loaded)
+    dataset: Dataset = store_of(request).atlas()
     return dataset
 
 

@@ -1,5 +1,5 @@
-// Refuses a file over the server's body limit before it is sent, with a message on the
-// page: the server would answer such a request with a bare 413 and no page.
+// Refuses a file over the server's body limit before it is sent, with a message beside the
+// form, so the visitor need not wait for the upload to be refused.
 "use strict";
 
 function guardUploads(root) {
