@@ -62,6 +62,8 @@ def test_overview_shows_the_engine_figures_with_drawable_charts(client: TestClie
     view = overview(client.app.state.store.load())  # type: ignore[attr-defined]
     operating = view.cell_gwh["operating"]
     assert f"{operating:,.0f} GWh" in page.text
+    assert view.covered_cell_share is not None
+    assert f"{view.covered_cell_share:.1%}" in page.text
     bars = charts["cell-capacity-data"]["data"][0]  # type: ignore[index]
     assert operating in bars["x"]
     assert 'role="group" aria-describedby="cell-capacity-caption"' in page.text

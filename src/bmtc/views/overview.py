@@ -32,6 +32,11 @@ class Overview:
     gap: list[dict[str, Any]]
     gap_sources: list[str]
 
+    @property
+    def covered_cell_share(self) -> float | None:
+        """Share of plausible cell capacity in the year controlled from covered nations."""
+        return next((r["share"] for r in self.covered if r["stage"] == "cell"), None)
+
 
 def capacity_by_stage(dataset: Dataset) -> list[dict[str, Any]]:
     """Stated capacity per stage, unit and status group, North America as a whole. Products
