@@ -17,15 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bmtc.server.app import create_app
-from bmtc.views.atlas_map import (
-    MapFacility,
-    boundary_features,
-    boundary_paths,
-    cell_size,
-    group,
-    project,
-    simplify,
-)
+from bmtc.views.atlas_map import MapFacility, cell_size, group
+from bmtc.views.geo import boundary_features, boundary_paths, project, simplify
 from bmtc.web.figures.atlas_map import STAGE_SYMBOLS, symbol_path
 
 KNOWN = "nemaska-becancour-lioh"

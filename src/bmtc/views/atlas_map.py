@@ -1,39 +1,24 @@
 """The facility map as plain records: facilities projected to kilometres on a conic
 equal-area projection, grouped on a grid whose cells shrink as the reader zooms in, and the
-state and province boundaries as projected line paths. No HTML, no I/O beyond reading the
-bundled boundary file."""
+state and province boundaries from `views.geo`. No HTML, no I/O."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.resources import files
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from bmtc.domain.model import Facility, Source
+from bmtc.domain.model import Facility
 from bmtc.domain.vocab import Stage, Status
+from bmtc.views.geo import project
 
-# Albers equal-area conic fitted to North America (the parameters of the U.S. national atlas
-# and of Statistics Canada's Lambert-style maps): areas compare fairly from Mexico to Nunavut.
-EARTH_RADIUS_KM = 6371.0088
-STANDARD_PARALLELS = (29.5, 45.5)
-ORIGIN = (-96.0, 37.5)
 # Projected coordinates are sent rounded to 100 m: finer than any marker or any recorded
 # facility location, and it keeps the page and the /map/points answers small.
 PRECISION = 1
-# Boundary vertices closer than this to the simplified line are dropped when the file is
-# loaded, and the rest are sent to the nearest kilometre: at the full-continent view a pixel
-# is about 8 km, so neither shows until the reader has zoomed in about fourfold, and the
-# boundaries stay near 150 kB instead of 700 kB.
-SIMPLIFY_KM = 2.0
 # About forty cells across the view: clusters big enough to read, small enough to place.
 CELLS_ACROSS = 40
 # Cell sizes are powers of two of this base, so clusters stay put while the reader pans and
@@ -54,27 +39,6 @@ MIN_FITTED_KM = 1200.0
 Box = tuple[float, float, float, float]
 
 
-def _projection_constants() -> tuple[float, float, float]:
-    phi1, phi2 = (math.radians(p) for p in STANDARD_PARALLELS)
-    n = (math.sin(phi1) + math.sin(phi2)) / 2
-    c = math.cos(phi1) ** 2 + 2 * n * math.sin(phi1)
-    rho0 = EARTH_RADIUS_KM * math.sqrt(c - 2 * n * math.sin(math.radians(ORIGIN[1]))) / n
-    return n, c, rho0
-
-
-_N, _C, _RHO0 = _projection_constants()
-
-
-def project(lon: NDArray[np.float64] | Sequence[float],
-            lat: NDArray[np.float64] | Sequence[float],
-            ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Longitude and latitude in degrees to x (east) and y (north) in kilometres from the
-    projection's origin (Snyder, Map Projections: A Working Manual, eqs. 14-1 to 14-4)."""
-    lam = np.radians(np.asarray(lon, dtype=np.float64) - ORIGIN[0])
-    phi = np.radians(np.asarray(lat, dtype=np.float64))
-    rho = EARTH_RADIUS_KM * np.sqrt(_C - 2 * _N * np.sin(phi)) / _N
-    theta = _N * lam
-    return rho * np.sin(theta), _RHO0 - rho * np.cos(theta)
 
 
 @dataclass(frozen=True)
@@ -292,227 +256,3 @@ def map_label(placed: Sequence[MapFacility], unplaced: int, grouping: Grouping |
     return text
 
 
-@dataclass(frozen=True)
-class BoundaryPaths:
-    """Projected boundary lines, each a list of x and of y with None between paths:
-    `outline` for coasts and international borders, `inner` for state and province lines
-    within a country. Shared borders appear once."""
-
-    outline: tuple[list[int | None], list[int | None]]
-    inner: tuple[list[int | None], list[int | None]]
-    features: int
-
-
-def boundary_features() -> list[dict[str, Any]]:
-    text = (files("bmtc.data") / "boundaries" / "na_admin1.geojson").read_text("utf-8")
-    features: list[dict[str, Any]] = json.loads(text)["features"]
-    return features
-
-
-@cache
-def boundary_paths() -> BoundaryPaths:
-    """The bundled boundaries, projected and simplified once per process."""
-    features = boundary_features()
-    rings = list(_rings(features))
-    owners: dict[tuple[tuple[float, float], ...], set[str]] = {}
-    uses: Counter[tuple[tuple[float, float], ...]] = Counter()
-    for country, ring in rings:
-        for edge in _edges(ring):
-            owners.setdefault(edge, set()).add(country)
-            uses[edge] += 1
-    drawn: set[tuple[tuple[float, float], ...]] = set()
-    outline: list[list[tuple[float, float]]] = []
-    inner: list[list[tuple[float, float]]] = []
-    for _country, ring in rings:
-        for is_inner, path in _chains(ring, drawn, owners, uses):
-            (inner if is_inner else outline).append(path)
-    return BoundaryPaths(outline=_projected(outline), inner=_projected(inner),
-                         features=len(features))
-
-
-def _rings(features: Iterable[dict[str, Any]],
-           ) -> Iterable[tuple[str, list[tuple[float, float]]]]:
-    for feature in features:
-        geometry = feature["geometry"]
-        polygons = (geometry["coordinates"] if geometry["type"] == "MultiPolygon"
-                    else [geometry["coordinates"]])
-        for polygon in polygons:
-            for ring in polygon:
-                yield feature["properties"]["country"], [(p[0], p[1]) for p in ring]
-
-
-def _edges(ring: list[tuple[float, float]]) -> Iterable[tuple[tuple[float, float], ...]]:
-    """Each edge of a ring, named the same whichever way a neighbour's ring runs along it."""
-    for a, b in pairwise(ring):
-        if a != b:
-            yield (a, b) if a < b else (b, a)
-
-
-def _chains(ring: list[tuple[float, float]], drawn: set[tuple[tuple[float, float], ...]],
-            owners: Mapping[tuple[tuple[float, float], ...], set[str]],
-            uses: Mapping[tuple[tuple[float, float], ...], int],
-            ) -> Iterable[tuple[bool, list[tuple[float, float]]]]:
-    """The not yet drawn stretches of a ring, each of one kind (inner or outline)."""
-    path: list[tuple[float, float]] = []
-    kind = False
-    for a, b in pairwise(ring):
-        if a == b:
-            continue
-        edge = (a, b) if a < b else (b, a)
-        if edge in drawn:
-            if len(path) > 1:
-                yield kind, path
-            path = []
-            continue
-        drawn.add(edge)
-        is_inner = uses[edge] > 1 and len(owners[edge]) == 1
-        if path and is_inner != kind:
-            yield kind, path
-            path = [a]
-        if not path:
-            path = [a]
-        kind = is_inner
-        path.append(b)
-    if len(path) > 1:
-        yield kind, path
-
-
-def _projected(paths: list[list[tuple[float, float]]],
-               ) -> tuple[list[int | None], list[int | None]]:
-    xs_out: list[int | None] = []
-    ys_out: list[int | None] = []
-    for path in paths:
-        lon, lat = zip(*path, strict=True)
-        xs, ys = project(lon, lat)
-        kept = simplify(np.column_stack([xs, ys]), SIMPLIFY_KM)
-        if xs_out:
-            xs_out.append(None)
-            ys_out.append(None)
-        xs_out.extend(np.rint(kept[:, 0]).astype(int).tolist())
-        ys_out.extend(np.rint(kept[:, 1]).astype(int).tolist())
-    return xs_out, ys_out
-
-
-def simplify(points: NDArray[np.float64], tolerance: float) -> NDArray[np.float64]:
-    """Ramer-Douglas-Peucker: the fewest vertices that keep the line within `tolerance`.
-    Ends are kept, so paths meeting at a junction still meet."""
-    if len(points) < 3:
-        return points
-    keep = np.zeros(len(points), dtype=bool)
-    keep[[0, -1]] = True
-    stack = [(0, len(points) - 1)]
-    while stack:
-        first, last = stack.pop()
-        if last - first < 2:
-            continue
-        start, direction = points[first], points[last] - points[first]
-        offsets = points[first + 1:last] - start
-        length = float(np.hypot(*direction))
-        if length == 0.0:
-            distances = np.hypot(offsets[:, 0], offsets[:, 1])
-        else:
-            distances = np.abs(direction[0] * offsets[:, 1]
-                               - direction[1] * offsets[:, 0]) / length
-        farthest = int(np.argmax(distances))
-        if distances[farthest] > tolerance:
-            split = first + 1 + farthest
-            keep[split] = True
-            stack.extend([(first, split), (split, last)])
-    result: NDArray[np.float64] = points[keep]
-    return result
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    url: str
-    publisher: str | None
-    as_of: str | None
-
-
-@dataclass(frozen=True)
-class FacilityCard:
-    """Everything the card shows about one facility, each fact with its source."""
-
-    facility: Facility
-    operator_name: str | None
-    operator_country: str | None
-    capacity: str | None
-    location: str
-    owners: list[dict[str, Any]]
-    history: list[dict[str, Any]]
-    funding: list[dict[str, Any]]
-    sources: list[SourceRef]
-
-
-def source_index(sources: Iterable[Source]) -> dict[str, Source]:
-    return {s.id: s for s in sources}
-
-
-def facility_card(card: Mapping[str, Any], sources: Mapping[str, Source]) -> FacilityCard:
-    """The store's facility card with every source resolved to its publisher and date."""
-    facility: Facility = card["facility"]
-    operator = card["operator"]
-    refs: dict[str, SourceRef] = {}
-
-    def ref(source_id: str | None, url: str | None) -> SourceRef | None:
-        known = sources.get(source_id or "")
-        if known is not None:
-            found = SourceRef(known.url, known.publisher, known.as_of)
-        elif url:
-            found = SourceRef(url, None, None)
-        else:
-            return None
-        refs.setdefault(f"{found.url}|{found.publisher}|{found.as_of}", found)
-        return found
-
-    ref(facility.source.id, facility.source.url)
-    if operator is not None:
-        ref(operator.source.id, operator.source.url)
-    owners = [{"id": r["owner_id"], "name": r["other_name"], "country": r["other_country"],
-               "kind": str(r["kind"]).replace("_", " "), "stake": _stake(r),
-               "since": r["valid_from"], "until": r["valid_to"],
-               "source": ref(r["source_id"], r.get("source_url"))} for r in card["owners"]]
-    history = [{"status": str(h["status"]).replace("_", " "), "as_of": h["as_of"],
-                "notes": h["notes"], "source": ref(h["source_id"], h.get("source_url"))}
-               for h in card["status_history"]]
-    funding = [{"program": a["program"], "agency": a["agency"],
-                "instrument": str(a["instrument"]).replace("_", " "),
-                "amount": _money(a["amount"], a["currency"]),
-                "award_status": a["award_status"], "announced": a["announced"],
-                "source": ref(a["source_id"], None)} for a in card["funding"]]
-    return FacilityCard(
-        facility=facility, operator_name=operator.name if operator else None,
-        operator_country=operator.country_hq if operator else None,
-        capacity=_capacity(facility), location=_location(facility), owners=owners,
-        history=history, funding=funding,
-        sources=sorted(refs.values(), key=lambda s: (s.publisher or s.url, s.as_of or "")))
-
-
-def _stake(row: Mapping[str, Any]) -> str | None:
-    # Stakes are kept as the source gave them: a number, a range ("25-50") or a bound (">50").
-    parts = [f"{row[key]}% {label}"
-             for key, label in (("equity_pct", "equity"), ("voting_pct", "voting"))
-             if row.get(key) not in (None, "")]
-    return ", ".join(parts) or None
-
-
-def _money(amount: float | None, currency: str) -> str | None:
-    return None if amount is None else f"{amount:,.0f} {currency}"
-
-
-def _capacity(facility: Facility) -> str | None:
-    capacity = facility.capacity
-    if capacity is None:
-        return None
-    text = f"{capacity.value:,.6g} {capacity.unit} of {capacity.basis.replace('_', ' ')}"
-    return text + (f" ({capacity.year})" if capacity.year else "")
-
-
-def _location(facility: Facility) -> str:
-    place = ", ".join(p for p in (facility.city, facility.state_province, facility.country)
-                      if p)
-    if facility.latitude is None or facility.longitude is None:
-        return place + " (no coordinates recorded)"
-    precision = f", {facility.coordinates_precision} precision" if (
-        facility.coordinates_precision) else ""
-    return f"{place} ({facility.latitude:.2f}, {facility.longitude:.2f}{precision})"

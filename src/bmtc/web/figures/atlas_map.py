@@ -10,7 +10,8 @@ from html import escape
 from typing import Any
 
 from bmtc.domain.vocab import Stage, Status
-from bmtc.views.atlas_map import BoundaryPaths, Box, Grouping, MapFacility
+from bmtc.views.atlas_map import Box, Grouping, MapFacility
+from bmtc.views.geo import BoundaryPaths
 from bmtc.web.figures import STATUS_COLOURS, layout
 
 STAGE_SYMBOLS = dict(zip(

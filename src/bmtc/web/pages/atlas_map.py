@@ -16,13 +16,10 @@ from bmtc.domain.vocab import Stage, Status
 from bmtc.store.store import Store
 from bmtc.views.atlas_map import (
     Box,
-    FacilityCard,
     Grouping,
     MapFacility,
     MapFilter,
-    boundary_paths,
     cell_size,
-    facility_card,
     fitted_view,
     group,
     grouping_record,
@@ -32,8 +29,9 @@ from bmtc.views.atlas_map import (
     map_filter,
     map_label,
     point_window,
-    source_index,
 )
+from bmtc.views.facility_card import FacilityCard, facility_card, source_index
+from bmtc.views.geo import boundary_paths
 from bmtc.web.figures import STATUS_COLOURS
 from bmtc.web.figures.atlas_map import label, map_figure, stage_key
 from bmtc.web.templating import render, store_of
