@@ -160,3 +160,36 @@ def test_text_for_chart_labels_cannot_become_markup() -> None:
 
     assert plot_text('<a href="https://x">CATL</a> & co') == (
         '&lt;a href="https://x"&gt;CATL&lt;/a&gt; &amp; co')
+
+
+def test_new_computations_are_rationed_per_client_and_per_process() -> None:
+    import threading
+
+    from bmtc.server.auth import AuthError
+    from bmtc.web.compute import ComputeGate
+
+    gate = ComputeGate(slots=1)
+    started, release = threading.Event(), threading.Event()
+
+    def long_analysis() -> None:
+        with gate.admit("10.0.0.1"):
+            started.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=long_analysis)
+    worker.start()
+    assert started.wait(5)
+    # The same client asks for another new analysis meanwhile.
+    with pytest.raises(AuthError) as second, gate.admit("10.0.0.1"):
+        pass
+    assert second.value.status == 429 and second.value.headers["Retry-After"]
+    waited: list[bool] = []
+    other = threading.Thread(target=lambda: waited.append(gate.admit("10.0.0.2").__enter__()
+                                                          is None))
+    other.start()
+    other.join(0.3)
+    assert other.is_alive()  # another client waits for the only slot...
+    release.set()
+    worker.join(5)
+    other.join(5)
+    assert waited == [True]  # ...and gets it once the first analysis ends

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -102,11 +103,13 @@ class Store:
         with self.engine.connect() as conn:
             return queries.record_as_of(conn, entity_type, entity_id, moment)
 
-    def memoised(self, key: tuple[Any, ...], compute: Callable[[Dataset], T]) -> T:
+    def memoised(self, key: tuple[Any, ...], compute: Callable[[Dataset], T],
+                 admit: Callable[[], AbstractContextManager[object]] | None = None) -> T:
         """`compute` over the atlas, remembered until the next import changes the atlas.
         For read-only views (dashboard figures, analyses) that are costly to rebuild on
         every request; the result must not be modified by the caller. Concurrent requests
-        for the same key wait for one computation rather than each running it."""
+        for the same key wait for one computation rather than each running it. `admit`, when
+        given, guards only an actual computation (a caller's share of the CPU, say)."""
         version = self.atlas_version()
         with self._memo_lock:
             if (version, *key) in self._memo:
@@ -117,7 +120,8 @@ class Store:
                 with self._memo_lock:
                     if (version, *key) in self._memo:
                         return cast(T, self._memo[(version, *key)])
-                value = compute(self.atlas(version))
+                with admit() if admit is not None else nullcontext():
+                    value = compute(self.atlas(version))
                 with self._memo_lock:
                     self._memo[(version, *key)] = value
             finally:

@@ -17,8 +17,9 @@ from fastapi.responses import Response
 from bmtc.analysis.sourcing import POLICIES
 from bmtc.views import analysis as views
 from bmtc.views.analysis import InvalidChoice
+from bmtc.web.compute import computed
 from bmtc.web.figures import analysis as figures
-from bmtc.web.templating import render, store_of
+from bmtc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 # Parameters are cut to this length before use, which bounds what a message reflects; every
@@ -46,7 +47,7 @@ def _year(value: str | None, default: int) -> int:
 
 def _choices(request: Request) -> dict[str, Any]:
     """What the forms offer: always valid, so a rejected request can show them again."""
-    countries = store_of(request).memoised(("analysis", "countries"), views.atlas_countries)
+    countries = computed(request, ("analysis", "countries"), views.atlas_countries)
     return {"scenarios": views.scenario_choices(),
             "stages": [(s, s.replace("_", " ")) for s in views.EXPLORER_STAGES],
             "policies": [(p, views.SOURCING_LABELS.get(p, p)) for p in POLICIES],
@@ -76,7 +77,7 @@ def stages_page(request: Request, stage: str | None = None,
 
     def build() -> dict[str, Any]:
         chosen = views.check_stage(asked)
-        view = store_of(request).memoised(
+        view = computed(request,
             ("analysis", "stages", name, chosen),
             lambda dataset: views.stage_explorer(dataset, name, chosen))
         return {"view": view,
@@ -91,7 +92,7 @@ def control_page(request: Request, year: str | None = None) -> Response:
 
     def build() -> dict[str, Any]:
         chosen = _year(year, views.DEFAULT_YEAR)
-        view = store_of(request).memoised(
+        view = computed(request,
             ("analysis", "control", chosen),
             lambda dataset: views.foreign_control(dataset, chosen))
         return {"view": view, "shares_figure": figures.control_shares(view)}
@@ -107,7 +108,7 @@ def network_page(request: Request, year: str | None = None,
 
     def build() -> dict[str, Any]:
         chosen, policy = _year(year, views.DEFAULT_YEAR), views.check_sourcing(form["sourcing"])
-        view = store_of(request).memoised(
+        view = computed(request,
             ("analysis", "network", chosen, policy),
             lambda dataset: views.network_view(dataset, chosen, policy))
         return {"view": view, "families_figure": figures.network_families(view),
@@ -126,7 +127,7 @@ def flows_page(request: Request, year: str | None = None,
     def build() -> dict[str, Any]:
         name = form["scenario"]
         chosen = _year(year, views.default_year(views.resolve_scenario(name)))
-        view = store_of(request).memoised(
+        view = computed(request,
             ("analysis", "flows", name, chosen),
             lambda dataset: views.material_flows(dataset, name, chosen))
         return {"view": view, "sankey_figure": figures.material_sankey(view)}
@@ -147,7 +148,7 @@ def scenario_page(request: Request, scenario: str | None = None, year: str | Non
         name, policy = form["scenario"], views.check_sourcing(form["sourcing"])
         chosen = _year(year, views.default_year(views.resolve_scenario(name)))
         country, spread = form["remove_country"], bool(form["uncertainty"])
-        view = store_of(request).memoised(
+        view = computed(request,
             ("analysis", "scenario", name, chosen, policy, country, spread),
             lambda dataset: views.scenario_run(dataset, name, chosen, policy, country,
                                                spread))

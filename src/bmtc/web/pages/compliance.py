@@ -29,7 +29,8 @@ from bmtc.views.compliance import (
     sample_json,
     sample_xlsx,
 )
-from bmtc.web.templating import render, store_of
+from bmtc.web.compute import computed
+from bmtc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 SAMPLES = {
@@ -112,7 +113,7 @@ def _audit(request: Request, name: str, content: bytes, year: int) -> dict[str, 
     bill = read_upload(name, content)
     # Suppliers take their verdict from screening every party for the taxable year; that
     # is kept per year until the atlas changes, so each upload costs only its own lines.
-    dataset, verdicts = store_of(request).memoised(
+    dataset, verdicts = computed(request,
         ("web-pfe-verdicts", year), lambda loaded: _with_verdicts(loaded, year))
     return macr_audit_of(dataset, bill, year, verdicts)
 

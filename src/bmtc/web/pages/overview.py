@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from bmtc.views.overview import DEFAULT_YEAR, overview
+from bmtc.web.compute import computed
 from bmtc.web.figures import overview as figures
-from bmtc.web.templating import render, store_of
+from bmtc.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -18,7 +19,7 @@ router = APIRouter(include_in_schema=False)
 def overview_page(request: Request,
                   year: Annotated[int, Query(ge=2025, le=2035)] = DEFAULT_YEAR) -> Response:
     try:
-        view = store_of(request).memoised(("overview", year),
+        view = computed(request, ("overview", year),
                                           lambda dataset: overview(dataset, year))
     except ValueError as exc:
         # The default scenario's demand does not reach every year the form allows.

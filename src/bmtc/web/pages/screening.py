@@ -18,6 +18,7 @@ from bmtc.views.screening import (
     parse_as_of,
     screening_view,
 )
+from bmtc.web.compute import computed
 from bmtc.web.figures.screening import ownership_figure
 from bmtc.web.templating import render, store_of
 
@@ -52,7 +53,7 @@ def screening_page(request: Request, org: str = "", ruleset: str = RULESETS[0],
     try:
         # Screening walks the whole ownership graph; a verdict is kept until the atlas
         # changes, keyed by the resolved party so spellings of one name share it.
-        view: ScreeningView = store_of(request).memoised(
+        view: ScreeningView = computed(request,
             ("web-screening", found.id, form["ruleset"], day),
             lambda dataset: screening_view(dataset, found.id, form["ruleset"], day))
     except ValueError as exc:
