@@ -3,7 +3,6 @@ security headers and errors as pages (SQLite; the API tests cover PostgreSQL).""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from fastapi.testclient import TestClient
 from bmtc.accounts.store import AccountStore
 from bmtc.server.app import create_app
 from bmtc.views.overview import overview
+from tests.web_support import figures
 
 ORIGIN = "https://testserver.local"
 PASSWORD = "a long enough password"
@@ -29,12 +29,6 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         accounts.add_user("admin@example.org", PASSWORD, role="admin")
         accounts.add_user("analyst@example.org", PASSWORD, role="analyst")
         yield test
-
-
-def figures(html: str) -> dict[str, dict[str, object]]:
-    found = re.findall(r'<script type="application/json" id="([^"]+)">(.*?)</script>', html,
-                       flags=re.S)
-    return {name: json.loads(text) for name, text in found}
 
 
 def sign_in(client: TestClient, email: str) -> str:

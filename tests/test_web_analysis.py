@@ -5,10 +5,7 @@ reflected parameters stay escaped."""
 from __future__ import annotations
 
 import html
-import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,18 +17,13 @@ from bmtc.analysis.scenario import Disruption
 from bmtc.analysis.sourcing import Sourcing
 from bmtc.domain.dataset import Dataset
 from bmtc.views import analysis as views
+from tests.web_support import client, figures
 
-FIGURE = re.compile(r'<script type="application/json" id="([^"]+)-data">(.*?)</script>', re.S)
+__all__ = ["client"]
+
 ALERT = re.compile(r'<div class="error" role="alert">(.*?)</div>', re.S)
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    from bmtc.server.app import create_app
-
-    folder: Path = tmp_path_factory.mktemp("web-analysis")
-    with TestClient(create_app(f"sqlite:///{folder / 'atlas.db'}")) as opened:
-        yield opened
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +34,6 @@ def dataset(client: TestClient) -> Dataset:
     return loaded
 
 
-def figures(page: str) -> dict[str, dict[str, Any]]:
-    """Every chart's figure on a page, by chart id."""
-    return {chart_id: json.loads(text) for chart_id, text in FIGURE.findall(page)}
 
 
 def trace_types(figure: dict[str, Any]) -> set[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,19 +12,16 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from bmtc.compliance.bom import read_bom
-from bmtc.server.app import create_app
 from bmtc.server.limits import MAX_BODY_BYTES
+from tests.web_support import client
+
+__all__ = ["client"]
 
 TEMPLATES = Path(__file__).parents[1] / "docs" / "templates" / "compliance"
 MEDIA = {"json": "application/json", "csv": "text/csv",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    folder: Path = tmp_path_factory.mktemp("web-compliance")
-    with TestClient(create_app(f"sqlite:///{folder / 'atlas.db'}")) as test:
-        yield test
 
 
 def upload(client: TestClient, name: str, content: bytes, year: str = "2026") -> Response:

@@ -3,26 +3,19 @@ atlas funding awards with their sources, filtered by program and country."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from html import escape
-from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from bmtc.domain.dataset import Dataset
-from bmtc.server.app import create_app
 from bmtc.views.funding import funding_view, policy_events
+from tests.web_support import client, figure
+
+__all__ = ["client"]
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    folder: Path = tmp_path_factory.mktemp("web-funding")
-    with TestClient(create_app(f"sqlite:///{folder / 'atlas.db'}")) as test:
-        yield test
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +24,6 @@ def atlas(client: TestClient) -> Dataset:
     return dataset
 
 
-def figure(html: str, name: str) -> dict[str, Any]:
-    match = re.search(rf'<script type="application/json" id="{name}-data">(.*?)</script>',
-                      html, flags=re.S)
-    assert match is not None, f"no figure {name}"
-    parsed: dict[str, Any] = json.loads(match.group(1))
-    return parsed
 
 
 def award_rows(html: str) -> list[str]:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,19 +14,16 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bmtc.server.app import create_app
 from bmtc.views.atlas_map import MapFacility, cell_size, group
 from bmtc.views.geo import boundary_features, boundary_paths, project, simplify
 from bmtc.web.figures.atlas_map import STAGE_SYMBOLS, symbol_path
+from tests.web_support import client
+
+__all__ = ["client"]
 
 KNOWN = "nemaska-becancour-lioh"
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    folder: Path = tmp_path_factory.mktemp("map")
-    with TestClient(create_app(f"sqlite:///{folder / 'm.db'}")) as test:
-        yield test
 
 
 @pytest.fixture(scope="module")

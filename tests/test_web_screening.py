@@ -4,27 +4,20 @@ reflected input stays text."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from html import unescape
-from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from bmtc.domain.dataset import Dataset
 from bmtc.screening_service import screen_party
-from bmtc.server.app import create_app
 from bmtc.views.screening import screening_view
+from tests.web_support import client, figure
+
+__all__ = ["client"]
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    folder: Path = tmp_path_factory.mktemp("web-screening")
-    with TestClient(create_app(f"sqlite:///{folder / 'atlas.db'}")) as test:
-        yield test
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +26,6 @@ def atlas(client: TestClient) -> Dataset:
     return dataset
 
 
-def figure(html: str, name: str) -> dict[str, Any]:
-    match = re.search(rf'<script type="application/json" id="{name}-data">(.*?)</script>',
-                      html, flags=re.S)
-    assert match is not None, f"no figure {name}"
-    parsed: dict[str, Any] = json.loads(match.group(1))
-    return parsed
 
 
 def screen(client: TestClient, org: str, ruleset: str, as_of: str) -> str:
