@@ -50,7 +50,7 @@ def test_overview_shows_the_engine_figures_with_drawable_charts(client: TestClie
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
     assert "script-src 'self';" in page.headers["content-security-policy"]
     charts = figures(page.text)
-    assert {"facilities-by-stage-data", "cell-capacity-data", "self-sufficiency-data"} <= set(
+    assert {"facilities-by-stage", "cell-capacity", "self-sufficiency"} <= set(
         charts)
     assert all(chart["data"] for chart in charts.values())
     view = overview(client.app.state.store.load())  # type: ignore[attr-defined]
@@ -58,7 +58,7 @@ def test_overview_shows_the_engine_figures_with_drawable_charts(client: TestClie
     assert f"{operating:,.0f} GWh" in page.text
     assert view.covered_cell_share is not None
     assert f"{view.covered_cell_share:.1%}" in page.text
-    bars = charts["cell-capacity-data"]["data"][0]  # type: ignore[index]
+    bars = charts["cell-capacity"]["data"][0]
     assert operating in bars["x"]
     assert 'role="group" aria-describedby="cell-capacity-caption"' in page.text
     assert '<figcaption id="cell-capacity-caption">Cell capacity' in page.text
