@@ -75,8 +75,9 @@ def scenario_named(name: str | None) -> Scenario:
     return scenario
 
 
-def verdicts(dataset: Dataset, ruleset: str) -> dict[str, str]:
-    frame = screen_everyone(dataset, ruleset)
+def verdicts(dataset: Dataset, ruleset: str, as_of: str | None = None) -> dict[str, str]:
+    """Every party's status under `ruleset`, screened on `as_of` (default today)."""
+    frame = screen_everyone(dataset, ruleset, as_of=as_of)
     return dict(zip(frame["org_id"], frame["status"], strict=True))
 
 
@@ -169,14 +170,16 @@ def gap(dataset: Dataset, scenario: Scenario, years: Sequence[int]) -> tuple[pd.
 
 def network(dataset: Dataset, scenario: Scenario, years: Sequence[int],
             sourcing: Sourcing | None = None, disrupted: bool = True,
-            ) -> tuple[BoundReport, Prepared]:
+            screening_day: str | None = None) -> tuple[BoundReport, Prepared]:
+    """The network bound; operators are screened on `screening_day` (default today), so a
+    report pinned to a date gives the same answer whenever it is rebuilt."""
     prepared = prepare(dataset, scenario, years, disrupted)
     sourcing = sourcing or sourcing_of(scenario)
     if not disrupted:
         sourcing = Sourcing(sourcing.policy, sourcing.ruleset, sourcing.partner_groups,
                             sourcing.import_limit, sourcing.import_share, {},
                             sourcing.relaxed_stages)
-    found = verdicts(dataset, sourcing.ruleset) if sourcing.ruleset else None
+    found = verdicts(dataset, sourcing.ruleset, screening_day) if sourcing.ruleset else None
     eligibility = eligible_facilities(prepared.facilities, sourcing, found)
     imports = import_allowance(sourcing, load_reference().shares)
     report = network_bound(prepared.pipeline, sourcing, sourcing.describe(), eligibility,

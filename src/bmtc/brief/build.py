@@ -19,12 +19,11 @@ from importlib.resources import files
 import pandas as pd
 
 from bmtc import analytics_service
-from bmtc.analysis.bound import BoundReport, network_bound
+from bmtc.analysis.bound import BoundReport
 from bmtc.analysis.concentration import Concentration
 from bmtc.analysis.gap import DemandYear
-from bmtc.analysis.reference import load_reference
 from bmtc.analysis.scenario import Scenario
-from bmtc.analysis.sourcing import Policy, Sourcing, eligible_facilities, import_allowance
+from bmtc.analysis.sourcing import Policy, Sourcing
 from bmtc.brief import (
     TITLE,
     Block,
@@ -42,7 +41,6 @@ from bmtc.brief import (
 from bmtc.domain.dataset import Dataset
 from bmtc.domain.dates import parse_partial_date
 from bmtc.domain.model import Facility, StatusEvent
-from bmtc.screening_service import screen_everyone
 
 RULESET = "feoc-doe-2024"
 POLICIES: tuple[Policy, ...] = ("na", "non-feoc", "allied")
@@ -192,21 +190,12 @@ class Facts:
 
 def _bounds(dataset: Dataset, scenario: Scenario, target: int,
             screening_day: str) -> dict[Policy, BoundReport]:
-    """The network bound under each sourcing policy. Mirrors analytics_service.network, but
-    screens operators on `screening_day` rather than on the day the brief is built."""
-    prepared = analytics_service.prepare(dataset, scenario, [target])
-    frame = screen_everyone(dataset, RULESET, as_of=screening_day)
-    verdicts = dict(zip(frame["org_id"], frame["status"], strict=True))
-    shares = load_reference().shares
-    found: dict[Policy, BoundReport] = {}
-    for policy in POLICIES:
-        sourcing = Sourcing.named(policy, ruleset=RULESET)
-        eligibility = eligible_facilities(prepared.facilities, sourcing,
-                                          verdicts if sourcing.ruleset else None)
-        found[policy] = network_bound(
-            prepared.pipeline, sourcing, sourcing.describe(), eligibility,
-            import_allowance(sourcing, shares), prepared.recipe, [target], scenario.capacity)
-    return found
+    """The network bound under each sourcing policy, operators screened on `screening_day`
+    rather than on the day the brief is built."""
+    return {policy: analytics_service.network(dataset, scenario, [target],
+                                              Sourcing.named(policy, ruleset=RULESET),
+                                              screening_day=screening_day)[0]
+            for policy in POLICIES}
 
 
 def facts(loaded: Dataset, scenario: Scenario, as_of: str | None, pinned: Snapshot) -> Facts:
