@@ -19,14 +19,13 @@ from bmtc.analysis.sourcing import POLICIES, Policy, Sourcing
 from bmtc.domain.dataset import Dataset
 from bmtc.domain.vocab import Stage
 from bmtc.screening.rules import rule_set
+from bmtc.views.common import DEFAULT_YEAR, RULESET, number, percent, sources_of
 
 # Years the pages accept: the pipeline answers any year, but demand presets and the
 # atlas's start dates say little outside this window.
 YEAR_MIN, YEAR_MAX = 2020, 2040
 # The explorer's time axis; a scenario's demand may cover only part of it.
 EXPLORER_YEARS = tuple(range(2020, 2036))
-DEFAULT_YEAR = 2030
-RULESET = "feoc-doe-2024"
 # Recycling supplies flows counted at other stages (pCAM, mined feed); it has no
 # requirement of its own in the gap table.
 EXPLORER_STAGES = tuple(s.value for s in Stage if s is not Stage.RECYCLING)
@@ -119,24 +118,6 @@ def atlas_countries(dataset: Dataset) -> list[str]:
 
 # -- shared row helpers ----------------------------------------------------------------------
 
-def _number(value: Any, digits: int = 1) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if number != number else round(number, digits)
-
-
-def _percent(value: Any) -> float | None:
-    number = _number(value, 6)
-    return None if number is None else round(number * 100, 1)
-
-
-def _sources(frame: pd.DataFrame) -> list[str]:
-    return sorted({s.strip() for text in frame["sources"] for s in str(text).split("|")
-                   if s.strip()})
-
-
 def _confidence(frame: pd.DataFrame) -> list[dict[str, Any]]:
     rows = frame.dropna(subset=["confidence"])
     return [{"flow": label, "confidence": confidence}
@@ -155,9 +136,9 @@ def _demand_sources(scenario: Scenario, years: Sequence[int]) -> list[str]:
 
 def _gap_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{"year": int(r["year"]), "stage": r["stage"], "flow": r["label"], "unit": r["unit"],
-             "requirement": _number(r["requirement"]), "announced": _number(r["announced"]),
-             "plausible": _number(r["plausible"]), "gap": _number(r["gap"]),
-             "self_sufficiency_pct": _percent(r["self_sufficiency"]),
+             "requirement": number(r["requirement"]), "announced": number(r["announced"]),
+             "plausible": number(r["plausible"]), "gap": number(r["gap"]),
+             "self_sufficiency_pct": percent(r["self_sufficiency"]),
              "confidence": _text(r["confidence"])}
             for r in frame.to_dict("records")]
 
@@ -198,10 +179,10 @@ def stage_explorer(dataset: Dataset, scenario_name: str | None, stage: str) -> S
     series = [FlowSeries(str(flow), str(rows["label"].iloc[0]), str(rows["unit"].iloc[0]),
                          _gap_rows(rows))
               for flow, rows in chosen.groupby("flow", sort=False)]
-    demand = [{"year": int(r["year"]), "demand_gwh": _number(r["demand_gwh"])}
+    demand = [{"year": int(r["year"]), "demand_gwh": number(r["demand_gwh"])}
               for r in frame.drop_duplicates("year").to_dict("records")]
     return StageExplorer(scenario.name, scenario.title, stage, years, demand, series,
-                         _sources(chosen), _confidence(chosen),
+                         sources_of(chosen), _confidence(chosen),
                          _demand_sources(scenario, years), prepared.pipeline.realisation.source)
 
 
@@ -224,17 +205,17 @@ def foreign_control(dataset: Dataset, year: int) -> ForeignControl:
     found, covered = analytics_service.concentration_report(dataset, year,
                                                             "controller_country")
     shares = [{"stage": r["stage"], "flow": r["flow"], "unit": r["unit"],
-               "controller_country": r["key"], "capacity": _number(r["value"]),
-               "share_pct": _percent(r["share"])}
+               "controller_country": r["key"], "capacity": number(r["value"]),
+               "share_pct": percent(r["share"])}
               for r in found.shares.to_dict("records")]
     summary = [{"stage": r["stage"], "flow": r["flow"], "unit": r["unit"],
-                "total": _number(r["total"]), "countries": int(r["contributors"]),
-                "hhi": _number(r["hhi"], 0), "band": r["band"],
+                "total": number(r["total"]), "countries": int(r["contributors"]),
+                "hhi": number(r["hhi"], 0), "band": r["band"],
                 "largest": ", ".join(f"{k} {v:.0%}" for k, v in r["top"][:3])}
                for r in found.summary.to_dict("records")]
     covered_rows = [{"stage": r["stage"], "flow": r["flow"], "unit": r["unit"],
-                     "total": _number(r["total"]), "covered": _number(r["covered"]),
-                     "share_pct": _percent(r["share"]),
+                     "total": number(r["total"]), "covered": number(r["covered"]),
+                     "share_pct": percent(r["share"]),
                      "facilities": ", ".join(r["facilities"])}
                     for r in covered.to_dict("records") if r["total"]]
     rules = rule_set(RULESET)
@@ -269,16 +250,16 @@ def _flow_rows(report: BoundReport, year: int) -> list[dict[str, Any]]:
         if used <= 1e-9:
             continue
         rows.append({"stage": r["stage"], "flow": r["flow"], "unit": r["unit"],
-                     "made": _number(made), "imported": _number(imported),
+                     "made": number(made), "imported": number(imported),
                      "made_pct": round(100 * made / used, 1)})
     return rows
 
 
 def _binding_rows(report: BoundReport, year: int) -> list[dict[str, Any]]:
     return [{"stage": r["stage"], "flow": r["flow"], "unit": r["unit"],
-             "gain_gwh_per_1pct": _number(r["gain_1pct"], 3),
+             "gain_gwh_per_1pct": number(r["gain_1pct"], 3),
              "facilities_at_capacity": int(r["facilities"]),
-             "capacity": _number(r["capacity"])}
+             "capacity": number(r["capacity"])}
             for r in report.year(year).stages.to_dict("records")]
 
 
@@ -286,8 +267,8 @@ def network_trend(dataset: Dataset, sourcing: Policy,
                   years: Sequence[int] = tuple(range(2025, 2036))) -> list[dict[str, Any]]:
     report, _prepared = analytics_service.network(
         dataset, analytics_service.scenario_named(None), years, Sourcing.named(sourcing))
-    return [{"year": int(r["year"]), "bound_gwh": _number(r["bound_gwh"]),
-             "cell_capacity_gwh": _number(r["cell_capacity_gwh"])}
+    return [{"year": int(r["year"]), "bound_gwh": number(r["bound_gwh"]),
+             "cell_capacity_gwh": number(r["cell_capacity_gwh"])}
             for r in report.summary().to_dict("records")]
 
 
@@ -347,8 +328,8 @@ def _coverage_rows(frame: pd.DataFrame, demand: float) -> list[dict[str, Any]]:
                 continue
             coverage = min(float(r["plausible"]) / requirement, 1.0)
             rows.append({"column": label, "key": key, "flow": r["label"], "unit": r["unit"],
-                         "requirement": _number(requirement),
-                         "plausible": _number(r["plausible"]),
+                         "requirement": number(requirement),
+                         "plausible": number(r["plausible"]),
                          "coverage_pct": round(100 * coverage, 1),
                          "gwh_equivalent": round(coverage * demand, 1)})
     return rows
@@ -401,7 +382,7 @@ def material_flows(dataset: Dataset, scenario_name: str | None, year: int) -> Ma
     steps = _steps(coverage, demand)
     used = frame[frame["stage"].isin({s for _k, _l, stages in CHAIN for s in stages})]
     return MaterialFlows(scenario.name, scenario.title, year, demand, steps, _links(steps),
-                         coverage, _sources(used), _confidence(used),
+                         coverage, sources_of(used), _confidence(used),
                          _demand_sources(scenario, [year]), prepared.pipeline.realisation.source)
 
 
@@ -467,12 +448,12 @@ def _compare_gap(base: pd.DataFrame, hit: pd.DataFrame | None) -> list[dict[str,
     rows = []
     for r in base.to_dict("records"):
         row = {"stage": r["stage"], "flow": r["label"], "unit": r["unit"],
-               "requirement": _number(r["requirement"]), "plausible": _number(r["plausible"]),
-               "self_sufficiency_pct": _percent(r["self_sufficiency"])}
+               "requirement": number(r["requirement"]), "plausible": number(r["plausible"]),
+               "self_sufficiency_pct": percent(r["self_sufficiency"])}
         if hit is not None:
             plausible = float(after.get(r["flow"], 0.0))
             requirement = float(r["requirement"])
-            row["plausible_disrupted"] = _number(plausible)
+            row["plausible_disrupted"] = number(plausible)
             row["self_sufficiency_disrupted_pct"] = (
                 round(100 * plausible / requirement, 1) if requirement > 0 else None)
         row["confidence"] = _text(r["confidence"])
@@ -507,7 +488,7 @@ def scenario_run(dataset: Dataset, scenario_name: str | None, year: int, sourcin
         explained.sourcing_text, remove_country, notes, _bound(report, year), disrupted,
         _compare_gap(baseline_gap, hit_gap),
         explain(explained, year, analytics_service.unquantified_by_stage(prepared)), spread,
-        _sources(baseline_gap), _confidence(baseline_gap), _demand_sources(scenario, [year]))
+        sources_of(baseline_gap), _confidence(baseline_gap), _demand_sources(scenario, [year]))
 
 
 def _uncertainty(dataset: Dataset, scenario: Scenario) -> dict[str, float] | None:

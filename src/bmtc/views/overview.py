@@ -11,11 +11,12 @@ from bmtc import analytics_service
 from bmtc.analysis.atlas_stats import capacity_totals
 from bmtc.domain.dataset import Dataset
 from bmtc.domain.vocab import Stage
+from bmtc.screening.rules import rule_set
+from bmtc.views.common import DEFAULT_YEAR, RULESET, number, sources_of
 
 # The three status groups the overview charts; paused, cancelled and closed plants are
 # counted in the table but not drawn as capacity to come.
 STATUS_GROUPS = ("operating", "under_construction", "announced")
-DEFAULT_YEAR = 2030
 
 
 @dataclass(frozen=True)
@@ -72,37 +73,22 @@ def overview(dataset: Dataset, year: int = DEFAULT_YEAR, scenario: str | None = 
     gap_frame, _prepared = analytics_service.gap(dataset, chosen, [year])
     gap_rows = [
         {"stage": r["stage"], "flow": r["label"], "unit": r["unit"],
-         "requirement": _round(r["requirement"]), "plausible": _round(r["plausible"]),
-         "gap": _round(r["gap"]), "self_sufficiency": _share(r["self_sufficiency"]),
+         "requirement": number(r["requirement"]), "plausible": number(r["plausible"]),
+         "gap": number(r["gap"]), "self_sufficiency": number(r["self_sufficiency"], 3),
          "confidence": r["confidence"]}
         for r in gap_frame.to_dict("records")
     ]
-    sources = sorted({s.strip() for r in gap_frame["sources"] for s in str(r).split("|")
-                      if s.strip()})
+    sources = sources_of(gap_frame)
     covered_rows = [
         {"stage": r["stage"], "flow": r["flow"], "unit": r["unit"],
-         "total": _round(r["total"]), "covered": _round(r["covered"]),
-         "share": _share(r["share"]), "facilities": ", ".join(r["facilities"])}
+         "total": number(r["total"]), "covered": number(r["covered"]),
+         "share": number(r["share"], 3), "facilities": ", ".join(r["facilities"])}
         for r in covered.to_dict("records") if r["total"]
     ]
-    from bmtc.screening.rules import rule_set
-
-    nations = ", ".join(sorted(rule_set("feoc-doe-2024").covered_nations))
+    nations = ", ".join(sorted(rule_set(RULESET).covered_nations))
     return Overview(year=year, scenario=chosen.name, facilities=len(dataset.facilities),
                     facility_counts=facility_counts,
                     organizations=len(dataset.organizations), cell_gwh=cells,
                     capacity=capacity, covered=covered_rows, covered_nations=nations,
                     gap=gap_rows, gap_sources=sources)
 
-
-def _round(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if number != number else round(number, 1)
-
-
-def _share(value: Any) -> float | None:
-    number = _round(value)
-    return None if number is None else round(float(value), 3)

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bmtc.server.auth import AuthError
 from bmtc.store.store import Store
 from bmtc.views import overview as overview_view
+from bmtc.views.common import DEFAULT_YEAR
 from bmtc.web.pages import (
     account,
     analysis,
@@ -104,6 +105,6 @@ def _html_errors_for_pages(app: FastAPI) -> None:
 def warm(store: Store) -> None:
     """Compute the overview and project the map once at start-up, so the first visitors do
     not wait for them."""
-    year = overview_view.DEFAULT_YEAR
+    year = DEFAULT_YEAR
     store.memoised(("overview", year), lambda dataset: overview_view.overview(dataset, year))
     atlas_map.warm(store)

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from bmtc.analysis.sourcing import POLICIES
 from bmtc.views import analysis as views
 from bmtc.views.analysis import InvalidChoice
+from bmtc.views.common import DEFAULT_YEAR
 from bmtc.web.compute import computed
 from bmtc.web.figures import analysis as figures
 from bmtc.web.templating import render
@@ -88,10 +89,10 @@ def stages_page(request: Request, stage: str | None = None,
 
 @router.get("/control")
 def control_page(request: Request, year: str | None = None) -> Response:
-    form: dict[str, Any] = {"year": _text(year) or views.DEFAULT_YEAR}
+    form: dict[str, Any] = {"year": _text(year) or DEFAULT_YEAR}
 
     def build() -> dict[str, Any]:
-        chosen = _year(year, views.DEFAULT_YEAR)
+        chosen = _year(year, DEFAULT_YEAR)
         view = computed(request,
             ("analysis", "control", chosen),
             lambda dataset: views.foreign_control(dataset, chosen))
@@ -103,11 +104,11 @@ def control_page(request: Request, year: str | None = None) -> Response:
 @router.get("/network")
 def network_page(request: Request, year: str | None = None,
                  sourcing: str | None = None) -> Response:
-    form: dict[str, Any] = {"year": _text(year) or views.DEFAULT_YEAR,
+    form: dict[str, Any] = {"year": _text(year) or DEFAULT_YEAR,
                             "sourcing": _text(sourcing) or "na"}
 
     def build() -> dict[str, Any]:
-        chosen, policy = _year(year, views.DEFAULT_YEAR), views.check_sourcing(form["sourcing"])
+        chosen, policy = _year(year, DEFAULT_YEAR), views.check_sourcing(form["sourcing"])
         view = computed(request,
             ("analysis", "network", chosen, policy),
             lambda dataset: views.network_view(dataset, chosen, policy))
@@ -121,7 +122,7 @@ def network_page(request: Request, year: str | None = None,
 @router.get("/flows")
 def flows_page(request: Request, year: str | None = None,
                scenario: str | None = None) -> Response:
-    form: dict[str, Any] = {"year": _text(year) or views.DEFAULT_YEAR,
+    form: dict[str, Any] = {"year": _text(year) or DEFAULT_YEAR,
                             "scenario": _text(scenario)}
 
     def build() -> dict[str, Any]:
@@ -140,7 +141,7 @@ def scenario_page(request: Request, scenario: str | None = None, year: str | Non
                   sourcing: str | None = None, remove_country: str | None = None,
                   uncertainty: str | None = None) -> Response:
     form: dict[str, Any] = {
-        "scenario": _text(scenario), "year": _text(year) or views.DEFAULT_YEAR,
+        "scenario": _text(scenario), "year": _text(year) or DEFAULT_YEAR,
         "sourcing": _text(sourcing) or "na", "remove_country": _text(remove_country),
         "uncertainty": (_text(uncertainty) or "").lower() in YES}
 

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from bmtc.views.overview import DEFAULT_YEAR, overview
+from bmtc.views.common import DEFAULT_YEAR
+from bmtc.views.overview import overview
 from bmtc.web.compute import computed
 from bmtc.web.figures import overview as figures
 from bmtc.web.templating import render
