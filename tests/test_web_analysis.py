@@ -17,6 +17,7 @@ from bmtc.analysis.scenario import Disruption
 from bmtc.analysis.sourcing import Sourcing
 from bmtc.domain.dataset import Dataset
 from bmtc.views import analysis as views
+from bmtc.views import flows
 from tests.web_support import client, figures
 
 __all__ = ["client"]
@@ -172,10 +173,10 @@ def test_flows_sankey_conserves_demand(client: TestClient, dataset: Dataset) -> 
 
 
 def test_flow_links_balance_every_column() -> None:
-    steps = [views.ChainStep("a", "A", 0.2, "x", 20.0, 80.0),
-             views.ChainStep("b", "B", 0.5, "y", 50.0, 50.0),
-             views.ChainStep("c", "C", 0.1, "z", 10.0, 90.0)]
-    links = views._links(steps)
+    steps = [flows.ChainStep("a", "A", 0.2, "x", 20.0, 80.0),
+             flows.ChainStep("b", "B", 0.5, "y", 50.0, 50.0),
+             flows.ChainStep("c", "C", 0.1, "z", 10.0, 90.0)]
+    links = flows._links(steps)
     for step in steps:
         out = sum(link["gwh"] for link in links if link["source"].startswith(step.key + ":"))
         assert out == pytest.approx(100.0)

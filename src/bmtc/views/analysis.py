@@ -1,13 +1,12 @@
-"""The dashboard's analysis views: the stage explorer, foreign control, the network bound,
-material flows and the scenario runner. Each is a pure function of the atlas Dataset and the
-page's parameters that returns plain records (no HTML, no figures), so the pages can cache
-them and the tests can compare them with the engines."""
+"""The dashboard's analysis views: the stage explorer, foreign control, the network bound
+and the scenario runner (material flows are in `views.flows`). Each is a pure function of
+the atlas Dataset and the page's parameters that returns plain records (no HTML, no
+figures), so the pages can cache them and the tests can compare them with the engines."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any
 
 import pandas as pd
@@ -34,15 +33,6 @@ SOURCING_LABELS: dict[str, str] = {
     "non-feoc": "North American facilities not excluded by the FEOC rules, no imports",
     "allied": "Non-FEOC North American facilities plus imports from allied partners",
 }
-# The material chain the flow diagram follows, upstream first; each column groups the
-# gap table's stages whose flows feed the next column.
-CHAIN: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("mining", "Mining", ("mining",)),
-    ("refining", "Refining", ("refining",)),
-    ("precursor", "Precursor", ("precursor",)),
-    ("materials", "Cathode and anode materials", ("cathode", "anode")),
-    ("cell", "Cells", ("cell",)),
-)
 # Monte Carlo draws for the scenario runner: enough for a p10-p90 range, few enough to
 # answer within a page load.
 UNCERTAINTY_DRAWS = 200
@@ -118,7 +108,8 @@ def atlas_countries(dataset: Dataset) -> list[str]:
 
 # -- shared row helpers ----------------------------------------------------------------------
 
-def _confidence(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def confidence_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The weakest confidence behind each flow of a gap table."""
     rows = frame.dropna(subset=["confidence"])
     return [{"flow": label, "confidence": confidence}
             for label, confidence in dict(zip(rows["label"], rows["confidence"],
@@ -129,7 +120,8 @@ def _text(value: Any) -> str | None:
     return None if value is None or value != value else str(value)
 
 
-def _demand_sources(scenario: Scenario, years: Sequence[int]) -> list[str]:
+def demand_sources(scenario: Scenario, years: Sequence[int]) -> list[str]:
+    """Where the scenario's demand figures for these years come from."""
     found = analytics_service.demand_for(scenario, years)
     return list(dict.fromkeys(s for point in found for s in point.sources))
 
@@ -182,8 +174,8 @@ def stage_explorer(dataset: Dataset, scenario_name: str | None, stage: str) -> S
     demand = [{"year": int(r["year"]), "demand_gwh": number(r["demand_gwh"])}
               for r in frame.drop_duplicates("year").to_dict("records")]
     return StageExplorer(scenario.name, scenario.title, stage, years, demand, series,
-                         sources_of(chosen), _confidence(chosen),
-                         _demand_sources(scenario, years), prepared.pipeline.realisation.source)
+                         sources_of(chosen), confidence_rows(chosen),
+                         demand_sources(scenario, years), prepared.pipeline.realisation.source)
 
 
 # -- foreign control -------------------------------------------------------------------------
@@ -284,106 +276,6 @@ def network_view(dataset: Dataset, year: int, sourcing: str) -> NetworkView:
                        lines, _binding_rows(report, year), _flow_rows(report, year),
                        network_trend(dataset, policy),
                        report.recipe.weakest_confidence().value)
-
-
-# -- material flows --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ChainStep:
-    key: str
-    label: str
-    coverage: float  # share of cell demand North American capacity could supply, 0..1
-    binding_flow: str | None
-    north_american_gwh: float
-    imported_gwh: float
-
-
-@dataclass(frozen=True)
-class MaterialFlows:
-    scenario: str
-    title: str
-    year: int
-    demand_gwh: float
-    steps: list[ChainStep]
-    links: list[dict[str, Any]]
-    flows: list[dict[str, Any]]
-    sources: list[str]
-    confidence: list[dict[str, Any]]
-    demand_sources: list[str]
-    realisation: str
-
-    def chain_rows(self) -> list[dict[str, Any]]:
-        return [{"stage": s.label, "north_american_gwh": round(s.north_american_gwh, 1),
-                 "imported_gwh": round(s.imported_gwh, 1),
-                 "coverage_pct": round(100 * s.coverage, 1), "limited_by": s.binding_flow}
-                for s in self.steps]
-
-
-def _coverage_rows(frame: pd.DataFrame, demand: float) -> list[dict[str, Any]]:
-    rows = []
-    for key, label, stages in CHAIN:
-        for r in frame[frame["stage"].isin(stages)].to_dict("records"):
-            requirement = float(r["requirement"])
-            if requirement <= 0:
-                continue
-            coverage = min(float(r["plausible"]) / requirement, 1.0)
-            rows.append({"column": label, "key": key, "flow": r["label"], "unit": r["unit"],
-                         "requirement": number(requirement),
-                         "plausible": number(r["plausible"]),
-                         "coverage_pct": round(100 * coverage, 1),
-                         "gwh_equivalent": round(coverage * demand, 1)})
-    return rows
-
-
-def _steps(coverage: list[dict[str, Any]], demand: float) -> list[ChainStep]:
-    """Each column limited by its scarcest flow: a cell needs all of them at once."""
-    steps = []
-    for key, label, _stages in CHAIN:
-        rows = [r for r in coverage if r["key"] == key]
-        if not rows:
-            continue
-        weakest = min(rows, key=lambda r: r["coverage_pct"])
-        share = min(float(r["plausible"] or 0.0) / float(r["requirement"]) for r in rows)
-        share = min(max(share, 0.0), 1.0)
-        steps.append(ChainStep(key, label, share, str(weakest["flow"]), share * demand,
-                               (1 - share) * demand))
-    return steps
-
-
-def _links(steps: list[ChainStep]) -> list[dict[str, Any]]:
-    """Links between consecutive columns, matching North American supply to North American
-    processing first; what is left over crosses between North American and imported."""
-    links: list[dict[str, Any]] = []
-
-    def add(source: str, target: str, value: float) -> None:
-        if value > 1e-9:
-            links.append({"source": source, "target": target, "gwh": round(value, 3)})
-
-    for upper, lower in pairwise(steps):
-        domestic = min(upper.north_american_gwh, lower.north_american_gwh)
-        add(f"{upper.key}:na", f"{lower.key}:na", domestic)
-        add(f"{upper.key}:na", f"{lower.key}:imported", upper.north_american_gwh - domestic)
-        add(f"{upper.key}:imported", f"{lower.key}:na", lower.north_american_gwh - domestic)
-        add(f"{upper.key}:imported", f"{lower.key}:imported",
-            upper.imported_gwh - (lower.north_american_gwh - domestic))
-    if steps:
-        last = steps[-1]
-        add(f"{last.key}:na", "demand", last.north_american_gwh)
-        add(f"{last.key}:imported", "demand", last.imported_gwh)
-    return links
-
-
-def material_flows(dataset: Dataset, scenario_name: str | None, year: int) -> MaterialFlows:
-    scenario = resolve_scenario(scenario_name)
-    check_demand_year(scenario, year)
-    frame, prepared = analytics_service.gap(dataset, scenario, [year])
-    demand = float(frame["demand_gwh"].iloc[0])
-    coverage = _coverage_rows(frame, demand)
-    steps = _steps(coverage, demand)
-    used = frame[frame["stage"].isin({s for _k, _l, stages in CHAIN for s in stages})]
-    return MaterialFlows(scenario.name, scenario.title, year, demand, steps, _links(steps),
-                         coverage, sources_of(used), _confidence(used),
-                         _demand_sources(scenario, [year]), prepared.pipeline.realisation.source)
 
 
 # -- scenario runner -------------------------------------------------------------------------
@@ -488,7 +380,7 @@ def scenario_run(dataset: Dataset, scenario_name: str | None, year: int, sourcin
         explained.sourcing_text, remove_country, notes, _bound(report, year), disrupted,
         _compare_gap(baseline_gap, hit_gap),
         explain(explained, year, analytics_service.unquantified_by_stage(prepared)), spread,
-        sources_of(baseline_gap), _confidence(baseline_gap), _demand_sources(scenario, [year]))
+        sources_of(baseline_gap), confidence_rows(baseline_gap), demand_sources(scenario, [year]))
 
 
 def _uncertainty(dataset: Dataset, scenario: Scenario) -> dict[str, float] | None:

@@ -11,10 +11,10 @@ import plotly.graph_objects as go
 from bmtc.views.analysis import (
     FlowSeries,
     ForeignControl,
-    MaterialFlows,
     NetworkView,
     ScenarioRun,
 )
+from bmtc.views.flows import MaterialFlows
 from bmtc.web.figures import OKABE_ITO, layout
 
 NORTH_AMERICAN = "#0072B2"

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 
 from bmtc.analysis.sourcing import POLICIES
 from bmtc.views import analysis as views
+from bmtc.views import flows
 from bmtc.views.analysis import InvalidChoice
 from bmtc.views.common import DEFAULT_YEAR
 from bmtc.web.compute import computed
@@ -130,7 +131,7 @@ def flows_page(request: Request, year: str | None = None,
         chosen = _year(year, views.default_year(views.resolve_scenario(name)))
         view = computed(request,
             ("analysis", "flows", name, chosen),
-            lambda dataset: views.material_flows(dataset, name, chosen))
+            lambda dataset: flows.material_flows(dataset, name, chosen))
         return {"view": view, "sankey_figure": figures.material_sankey(view)}
 
     return _page(request, "analysis/flows.html", form, build)
