@@ -9,13 +9,14 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from bmtc.server import auth, problems
+from bmtc.server import DEFAULT_THREADS, THREADS_ENV, auth, problems
 from bmtc.server.headers import DOCS_POLICY, SecurityHeaders
 from bmtc.server.limits import BodyLimit
 from bmtc.server.routes import router
@@ -27,6 +28,7 @@ from bmtc.web.app import page_policy
 WARM_TIMEOUT_S = 60
 
 
+
 def _policy_for(path: str) -> str | None:
     if path == "/docs":
         return DOCS_POLICY
@@ -36,6 +38,8 @@ def _policy_for(path: str) -> str | None:
 def create_app(url: str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = int(
+            os.environ.get(THREADS_ENV, DEFAULT_THREADS))
         given = getattr(app.state, "store", None)
         store = given or Store(url)
         if store.count_facilities() == 0:
