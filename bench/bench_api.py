@@ -44,7 +44,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager, suppress
@@ -58,17 +57,20 @@ from urllib.parse import urlencode
 import httpx
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import create_engine, text
 
-from benchlib import Figure, load_baseline, print_figures
+from benchlib import (
+    Figure,
+    load_baseline,
+    postgres_reachable,
+    postgres_schema,
+    print_figures,
+)
 from bmtc.domain.vocab import Stage, Status
-from bmtc.store.database import resolve_url
 
 BENCH_DIR = Path(__file__).resolve().parent
 BASELINE_PATH = BENCH_DIR / "api_baseline.json"
 
 HOST = "127.0.0.1"
-PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
 SEARCH_PATH = "/api/v1/facilities"
 BACKENDS = ("sqlite", "postgres")
 LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
@@ -245,34 +247,6 @@ def running_server(db_url: str, workers: int, log: Path) -> Iterator[Server]:
         yield Server(process, port, time.perf_counter() - started, log)
     finally:
         stop(process)
-
-
-def postgres_reachable() -> str | None:
-    """None when the server answers, else why not."""
-    engine = create_engine(resolve_url(PG_BASE), connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return None
-    except Exception as exc:  # any failure to connect means: skip PostgreSQL
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A fresh schema, dropped afterwards; yields the store URL that uses it."""
-    admin = create_engine(resolve_url(PG_BASE), connect_args={"connect_timeout": 3})
-    schema = f"bmtc_bench_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 # --- the load -----------------------------------------------------------------------------

@@ -31,22 +31,18 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import create_engine, text
 
-from benchlib import load_baseline, print_columns
+from benchlib import load_baseline, postgres_reachable, postgres_schema, print_columns
 from bmtc.domain.names import organization_key
 from bmtc.domain.vocab import PRODUCTS, Stage, Status
 from bmtc.service import import_path
-from bmtc.store.database import resolve_url
 from bmtc.store.queries import FacilityFilter
 from bmtc.store.store import Store
 
@@ -55,7 +51,6 @@ OUT_DIR = BENCH_DIR / "out"
 RESULTS_PATH = OUT_DIR / "results.json"
 BASELINE_PATH = BENCH_DIR / "baseline.json"
 
-PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
 QUERY_RUNS = 7
 
 # Targets, in seconds.
@@ -439,34 +434,6 @@ def bench_sqlite(csv_path: Path, workdir: Path, rows: int) -> list[Figure]:
         return [first, again, *timed_queries(store, "sqlite")]
     finally:
         store.close()
-
-
-def postgres_reachable() -> str | None:
-    """None when the server answers, else why not."""
-    engine = create_engine(resolve_url(PG_BASE), connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return None
-    except Exception as exc:  # any failure to connect means: skip PostgreSQL
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A fresh schema, dropped afterwards; yields the store URL that uses it."""
-    admin = create_engine(resolve_url(PG_BASE), connect_args={"connect_timeout": 3})
-    schema = f"bmtc_bench_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def bench_postgres(csv_path: Path, rows: int) -> list[Figure]:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from bmtc.store.database import resolve_url
 
 
 def load_baseline(path: Path) -> dict[str, Any] | None:
@@ -71,3 +77,35 @@ def print_figures(figures: list[Figure], baseline: dict[str, Any] | None,
             line.append(f"{fig.value / old:.2f}x" if old and abs(old) > 1e-9 else "n/a")
         lines.append(line)
     print_columns(lines)
+
+
+# The local PostgreSQL server the benchmarks use (loopback only).
+PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def postgres_reachable() -> str | None:
+    """None when the server answers, else why not."""
+    engine = create_engine(resolve_url(PG_BASE), connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return None
+    except Exception as exc:  # any failure to connect means: skip PostgreSQL
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema, dropped afterwards; yields the store URL that uses it."""
+    admin = create_engine(resolve_url(PG_BASE), connect_args={"connect_timeout": 3})
+    schema = f"bmtc_bench_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

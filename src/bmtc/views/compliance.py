@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+from importlib.resources import files
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -25,45 +26,10 @@ ACCEPTED = (".json", ".csv", ".xlsx")
 YEARS_AFTER_SCHEDULE = 5
 _UNSAFE = re.compile(r"[^\w.\- ()]+")
 
-# The module bill of docs/templates/compliance/module-45x.*, kept here because the docs
-# folder is not part of the installed package; a test holds the two equal.
-SAMPLE_BILL: dict[str, Any] = {
-    "product": {
-        "id": "example-module-2026",
-        "name": "Example 10 kWh EV battery module (illustrative figures)",
-        "type": "battery_module", "producer": "Ultium Cells LLC", "capacity_kwh": 10.0,
-        "power_kw": 40.0, "uses_cells": True, "units": 1000, "sale_date": "2026-09-30",
-        "country_of_final_assembly": "US", "currency": "USD",
-    },
-    "components": [
-        {"line": "1", "description": "NMC pouch cells, lot A", "stage": "cell", "quantity": 24,
-         "unit": "cells", "direct_cost": 520.0, "supplier": "LG Energy Solution",
-         "country_of_origin": "KR", "functional_cell_component": True},
-        {"line": "2", "description": "NMC pouch cells, lot B", "stage": "cell", "quantity": 8,
-         "unit": "cells", "direct_cost": 150.0, "supplier": "AESC", "country_of_origin": "US",
-         "functional_cell_component": True},
-        {"line": "3", "description": "Battery management board", "stage": "module_pack",
-         "direct_cost": 90.0, "supplier": "Example BMS Electronics (Shenzhen)",
-         "country_of_origin": "CN", "declared_status": "specified"},
-        {"line": "4", "description": "Copper busbars", "stage": "module_pack",
-         "direct_cost": 40.0, "supplier": "Example Busbar Works (Ohio)",
-         "country_of_origin": "US", "certification": "non_pfe",
-         "certification_expiry": "2027-06-30"},
-        {"line": "5", "description": "Aluminium housing", "stage": "module_pack",
-         "direct_cost": 80.0, "supplier": "Example Castings (Michigan)",
-         "country_of_origin": "US", "certification": "non_pfe"},
-        {"line": "6", "description": "Thermal interface pads", "stage": "module_pack",
-         "direct_cost": 30.0, "supplier": "Example Thermal Materials (Suzhou)",
-         "country_of_origin": "CN", "declared_status": "specified",
-         "binding_contract_date": "2025-03-01"},
-        {"line": "7", "description": "Cooling plate", "stage": "module_pack",
-         "direct_cost": 50.0, "supplier": "Example Cooling Systems (Korea)",
-         "country_of_origin": "KR", "declared_status": "clear"},
-        {"line": "8", "description": "Wiring harness", "stage": "module_pack",
-         "direct_cost": 40.0, "supplier": "Example Harness (Monterrey)",
-         "country_of_origin": "MX", "declared_status": "clear"},
-    ],
-}
+# The sample module bill: the JSON template of docs/templates/compliance, shipped with the
+# package (the docs folder is not installed); a test holds the two equal.
+SAMPLE_BILL: dict[str, Any] = json.loads(
+    (files("bmtc.data.compliance") / "samples" / "module-45x.json").read_text(encoding="utf-8"))
 SAMPLE_YEAR = 2026
 
 
