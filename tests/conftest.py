@@ -34,18 +34,9 @@ def _postgres_url(schema: str) -> str:
 def postgres_url() -> Iterator[str]:
     if not os.environ.get(PG_ENV):
         pytest.skip(f"{PG_ENV} is not set")
-    # Pre-ping: a test may restart the server, leaving pooled connections dead.
-    admin = create_engine(resolve_url(os.environ[PG_ENV]), pool_pre_ping=True)
-    schema = f"bmtc_test_{uuid.uuid4().hex[:12]}"
     # Connection errors propagate: with the variable set, the server must be there.
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _postgres_url(schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture
@@ -75,7 +66,8 @@ def sample_folder(tmp_path: Path) -> Path:
 
 @contextmanager
 def postgres_schema() -> Iterator[str]:
-    """A fresh schema on the test PostgreSQL server, dropped afterwards."""
+    """A fresh schema on the test PostgreSQL server, dropped afterwards. Pre-ping: a test
+    may restart the server, leaving pooled connections dead."""
     admin = create_engine(resolve_url(os.environ[PG_ENV]), pool_pre_ping=True)
     schema = f"bmtc_test_{uuid.uuid4().hex[:12]}"
     with admin.begin() as conn:
