@@ -253,3 +253,21 @@ def test_stored_markup_reaches_a_browser_only_as_inert_json(store_url: str,
         search = client.get("/api/v1/facilities", params={"country": "CA", "page_size": 200})
         assert payload in {f["name"] for f in search.json()["items"]}
         assert search.headers["content-type"] == "application/json"
+
+
+def test_a_nul_character_is_refused_not_a_server_error(client: TestClient,
+                                                       store_url: str) -> None:
+    search = client.get("/api/v1/facilities", params={"stage": "cell", "state": "\x00"})
+    body = client.post("/api/v1/session", json={"email": "a\x00@example.org",
+                                               "password": "x"})
+    page = client.post("/login", data={"email": "a\x00@example.org", "password": "x"},
+                       headers={"Origin": "http://testserver"})
+    assert page.status_code in (401, 422) and "text/html" in page.headers["content-type"]
+    if store_url.startswith("sqlite"):
+        # SQLite stores any text; nothing matches.
+        assert search.status_code == 200 and search.json()["total"] == 0
+    else:
+        assert search.status_code == 422
+        assert search.headers["content-type"] == "application/problem+json"
+        assert "NUL" in search.json()["detail"]
+    assert body.status_code in (401, 422)

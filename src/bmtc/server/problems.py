@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -92,6 +92,14 @@ def install(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(_allowed(request))
         return _respond(request, exc.status_code, "http-" + str(exc.status_code),
                         str(exc.detail), None, headers=headers)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database refuses as such (PostgreSQL takes no NUL character in text,
+        # say): the request is at fault, and nothing was written.
+        return _respond(request, 422, "invalid-request", "The request is not valid",
+                        "a value in the request cannot be used by the database (for example a "
+                        "NUL character in a text field)")
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:

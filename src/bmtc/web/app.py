@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bmtc.server.auth import AuthError
@@ -75,7 +76,7 @@ def install(app: FastAPI) -> None:
 def _html_errors_for_pages(app: FastAPI) -> None:
     """Pages answer errors as pages; the API keeps its problem documents. Handlers are
     chosen by exception class, so the API's handlers are wrapped, not replaced."""
-    for kind in (StarletteHTTPException, RequestValidationError, AuthError):
+    for kind in (StarletteHTTPException, RequestValidationError, AuthError, DataError):
         api_handler = app.exception_handlers[kind]
 
         async def handler(request: Request, exc: Exception,
@@ -88,6 +89,11 @@ def _html_errors_for_pages(app: FastAPI) -> None:
                             for e in exc.errors()]
                 return render(request, "error.html", status_code=422,
                               title="The request is not valid", problems=problems)
+            if isinstance(exc, DataError):
+                return render(request, "error.html", status_code=422,
+                              title="The request is not valid",
+                              problems=["a value cannot be used by the database (for example "
+                                        "a NUL character)"])
             if isinstance(exc, AuthError):
                 page = render(request, "error.html", status_code=exc.status, title=exc.title,
                               problems=[exc.detail] if exc.detail else [])
